@@ -1,0 +1,47 @@
+"""The course's one configuration: nbgrader's settings and the course's own, as traitlets config.
+
+Every `privacy-course` command loads this file explicitly. nbgrader itself only reads a file named
+`nbgrader_config.py`; the one beside this file just loads this one, so plain `nbgrader ...` run
+from this folder uses the same settings (see README, "Running nbgrader by hand").
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads the file)
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+# --- where things live (embedded defaults: one facilitator, one machine) ----------------------
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.course_id = "privacy-course"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
+c.Exchange.root = os.path.join(ROOT, ".exchange")
+# Several cohorts share one exchange; without this a second cohort's fetch fails.
+c.Exchange.path_includes_course = True
+
+# --- the course's own settings ----------------------------------------------------------------
+c.CourseSettings.pass_mark = 0.8  # share of a module's auto-graded points needed to complete it
+
+# --- how notebooks are generated and graded ------------------------------------------------------
+# Learners answer by clicking; the few code cells they could type in get a harmless stub instead
+# of nbgrader's default `raise NotImplementedError()`, so "Run All" never stops on an error.
+c.ClearSolutions.code_stub = {
+    "python": "# Nothing to type here: your answers above are saved as you click.\n"
+}
+c.ExecutePreprocessor.timeout = 60  # seconds per cell when grading
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+# A deleted test cell is put back (and graded) rather than silently going to manual grading.
+c.OverwriteCells.add_missing_cells = True
+# Feedback returned to learners must never show hidden tests (nbgrader shows them by default).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# A learner's responses file is their work: autograde must never overwrite it from source/.
+c.Autograde.exclude_overwriting = {
+    name: [f"{name}.responses.json"]
+    for name in sorted(os.listdir(os.path.join(ROOT, "modules")))
+    if os.path.isdir(os.path.join(ROOT, "modules", name))
+}

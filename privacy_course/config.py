@@ -1,0 +1,87 @@
+"""The course's one configuration: `grader_config.py` at the course root.
+
+nbgrader only ever looks for a file called `nbgrader_config.py` and, when it finds none, silently
+creates a fresh `gradebook.db` wherever it is run. Every `privacy-course` command therefore loads
+`grader_config.py` explicitly through this module and refuses to go on when the file does not set
+the course root, so a command can never grade into the wrong gradebook. (The course root also
+carries a two-line `nbgrader_config.py` that only loads `grader_config.py`, for maintainers who
+run plain `nbgrader ...` there.)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets import Float, Unicode
+from traitlets.config import Config, Configurable
+from traitlets.config.loader import PyFileConfigLoader
+
+CONFIG_FILE = "grader_config.py"
+ROOT_ENV = "PRIVACY_COURSE_ROOT"
+
+
+class ConfigError(RuntimeError):
+    """The course configuration is missing or unusable; the message says which file and why."""
+
+
+class CourseSettings(Configurable):
+    """The course's own settings, kept beside nbgrader's in `grader_config.py`."""
+
+    pass_mark = Float(
+        0.8,
+        min=0.0,
+        max=1.0,
+        help="Share of a module's auto-graded points a learner needs to complete it.",
+    ).tag(config=True)
+
+    title = Unicode(
+        "Student Data Privacy for District Leaders",
+        help="Course title shown to learners and on reports.",
+    ).tag(config=True)
+
+
+def find_course_root(start: Path | None = None) -> Path:
+    """Return the folder holding `grader_config.py`.
+
+    `PRIVACY_COURSE_ROOT` wins; otherwise the folder is searched for upwards from `start`
+    (default: the current folder), the way git finds its repository.
+    """
+    env = os.environ.get(ROOT_ENV)
+    if env:
+        root = Path(env).expanduser().resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise ConfigError(f"{ROOT_ENV}={env} but {root / CONFIG_FILE} does not exist")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ConfigError(
+        f"No {CONFIG_FILE} found in {here} or any folder above it. Run this command inside the "
+        f"course folder, or set {ROOT_ENV} to it."
+    )
+
+
+def load_config(root: Path | None = None) -> Config:
+    """Load `grader_config.py` and check that it pins nbgrader to this course folder."""
+    root = (root or find_course_root()).resolve()
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path} does not exist")
+    try:
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    except Exception as exc:  # a syntax or name error in the file: say which file
+        raise ConfigError(f"{path} could not be loaded: {exc}") from exc
+    configured = config.CourseDirectory.get("root")
+    if not configured or Path(configured).resolve() != root:
+        raise ConfigError(
+            f"{path} must set c.CourseDirectory.root to its own folder ({root}); it sets "
+            f"{configured!r}. Without it nbgrader would use a different gradebook."
+        )
+    return config
+
+
+def course_settings(config: Config) -> CourseSettings:
+    """The course's own settings from a loaded configuration."""
+    return CourseSettings(config=config)

@@ -1,0 +1,274 @@
+"""A module's content as data: scenarios, knowledge checks and work-product prompts in YAML.
+
+Each YAML file in a module folder has a fixed name and a JSON schema. Authors get an error that
+names the file and the key path at fault (`checks.yaml: checks[2].options[0].text: ...`), and the
+schemas forbid any answer-key field, so a graded key cannot slip into content that ships to
+learners: keys live only in nbgrader's hidden tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 60}
+TEXT = {"type": "string", "minLength": 1}
+
+_OPTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "text"],
+    "properties": {"id": ID, "text": TEXT},
+}
+
+_CHOICE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "text", "verdict", "feedback", "cite", "next"],
+    "properties": {
+        "id": ID,
+        "text": TEXT,
+        "verdict": {"enum": ["best", "acceptable", "risky"]},
+        "feedback": TEXT,
+        "cite": TEXT,
+        "next": ID,
+    },
+}
+
+_STEP = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "situation", "question", "choices"],
+    "properties": {
+        "id": ID,
+        "situation": TEXT,
+        "question": TEXT,
+        "choices": {"type": "array", "minItems": 2, "items": _CHOICE},
+    },
+}
+
+_SCENARIO = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "steps"],
+    "properties": {
+        "id": ID,
+        "title": TEXT,
+        "steps": {"type": "array", "minItems": 1, "items": _STEP},
+    },
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "scenarios.yaml": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["scenarios"],
+        "properties": {"scenarios": {"type": "array", "minItems": 1, "items": _SCENARIO}},
+    },
+    "checks.yaml": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["checks"],
+        "properties": {
+            "checks": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "kind", "prompt", "options"],
+                    "properties": {
+                        "id": ID,
+                        "kind": {"enum": ["single", "multiple"]},
+                        "prompt": TEXT,
+                        "options": {"type": "array", "minItems": 2, "items": _OPTION},
+                    },
+                },
+            }
+        },
+    },
+    "prompts.yaml": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["prompts"],
+        "properties": {
+            "prompts": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "kind", "label"],
+                    "properties": {
+                        "id": ID,
+                        "kind": {"enum": ["text", "checklist"]},
+                        "label": TEXT,
+                        "help": TEXT,
+                        "placeholder": TEXT,
+                        "required": {"type": "boolean"},
+                        "items": {"type": "array", "minItems": 1, "items": _OPTION},
+                    },
+                    "if": {"properties": {"kind": {"const": "checklist"}}},
+                    "then": {"required": ["items"]},
+                    "else": {"not": {"required": ["items"]}},
+                },
+            }
+        },
+    },
+}
+
+END = "end"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ContentError(ValueError):
+    """A module's YAML is invalid. The message names the file and the key path."""
+
+
+@dataclass(frozen=True)
+class ModuleContent:
+    """Everything a module's widgets need, as loaded and validated from its YAML files."""
+
+    module_id: str
+    folder: Path
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prompts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def required_prompts(self) -> list[str]:
+        return [pid for pid, p in self.prompts.items() if p.get("required", True)]
+
+
+def _key_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_yaml_file(path: Path, validate: bool = True) -> dict[str, Any]:
+    """Read one content file and validate it against the schema for its name.
+
+    The build validates every file; a learner's kernel reads the already-validated copies with
+    `validate=False`, because importing jsonschema alone costs over a second."""
+    schema = SCHEMAS.get(path.name)
+    if schema is None:
+        raise ContentError(
+            f"{path}: unknown content file name; expected one of {', '.join(sorted(SCHEMAS))}"
+        )
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+    if not validate:
+        return data
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(
+        Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
+    )
+    if errors:
+        lines = [f"{path.name}: {_key_path(e.absolute_path)}: {e.message}" for e in errors]
+        raise ContentError(f"{path} is invalid:\n  " + "\n  ".join(lines))
+    return data
+
+
+def _unique(items: list[dict[str, Any]], where: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(items):
+        if item["id"] in out:
+            raise ContentError(f"{where}[{i}].id: duplicate id {item['id']!r}")
+        out[item["id"]] = item
+    return out
+
+
+def _check_scenario_graph(path: Path, index: int, scenario: dict[str, Any]) -> None:
+    where = f"{path.name}: scenarios[{index}]"
+    steps = _unique(scenario["steps"], f"{where}.steps")
+    if END in steps:
+        raise ContentError(f"{where}.steps: a step may not be called {END!r}")
+    for s, step in enumerate(scenario["steps"]):
+        _unique(step["choices"], f"{where}.steps[{s}].choices")
+        for c, choice in enumerate(step["choices"]):
+            if choice["next"] != END and choice["next"] not in steps:
+                raise ContentError(
+                    f"{where}.steps[{s}].choices[{c}].next: {choice['next']!r} is neither a step "
+                    f"of this scenario nor {END!r}"
+                )
+    # Every step must be reachable from the first, and the end reachable from every step,
+    # or a learner could be stranded in a scenario they can never finish.
+    reach = {scenario["steps"][0]["id"]}
+    frontier = list(reach)
+    while frontier:
+        for choice in steps[frontier.pop()]["choices"]:
+            nxt = choice["next"]
+            if nxt != END and nxt not in reach:
+                reach.add(nxt)
+                frontier.append(nxt)
+    unreachable = [sid for sid in steps if sid not in reach]
+    if unreachable:
+        raise ContentError(f"{where}: steps never reached from the first: {unreachable}")
+    finishing = {END}
+    changed = True
+    while changed:
+        changed = False
+        for sid, step in steps.items():
+            if sid not in finishing and any(c["next"] in finishing for c in step["choices"]):
+                finishing.add(sid)
+                changed = True
+    stuck = [sid for sid in steps if sid not in finishing]
+    if stuck:
+        raise ContentError(f"{where}: steps from which the scenario can never end: {stuck}")
+
+
+def load_module_content(
+    folder: Path | str, module_id: str | None = None, validate: bool = True
+) -> ModuleContent:
+    """Load and validate every content file of a module folder (any of them may be absent)."""
+    folder = Path(folder)
+    module_id = module_id or folder.name
+    parts: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, key in (("scenarios.yaml", "scenarios"), ("checks.yaml", "checks"),
+                      ("prompts.yaml", "prompts")):
+        path = folder / name
+        if not path.exists():
+            parts[key] = {}
+            continue
+        data = load_yaml_file(path, validate)
+        parts[key] = _unique(data[key], f"{name}: {key}")
+        if not validate:
+            continue
+        if key == "scenarios":
+            for i, scenario in enumerate(data[key]):
+                _check_scenario_graph(path, i, scenario)
+        if key == "checks":
+            for i, check in enumerate(data[key]):
+                _unique(check["options"], f"{name}: checks[{i}].options")
+    ids = [i for group in parts.values() for i in group]
+    clashes = sorted({i for i in ids if ids.count(i) > 1})
+    if clashes:
+        raise ContentError(
+            f"{folder}: ids used by more than one scenario, check or prompt: {clashes}; they share "
+            "one responses file, so each must be unique in the module"
+        )
+    return ModuleContent(module_id=module_id, folder=folder, **parts)
+
+
+@lru_cache(maxsize=16)
+def _cached(folder: str, module_id: str, mtimes: tuple[float, ...]) -> ModuleContent:
+    return load_module_content(folder, module_id, validate=False)
+
+
+def module_content(folder: Path | str, module_id: str) -> ModuleContent:
+    """The content as a notebook reads it: the build-validated YAML beside the notebook, loaded
+    without the schema check and cached until one of the files changes."""
+    folder = Path(folder).resolve()
+    mtimes = tuple(
+        (folder / n).stat().st_mtime if (folder / n).exists() else 0.0 for n in sorted(SCHEMAS)
+    )
+    return _cached(str(folder), module_id, mtimes)

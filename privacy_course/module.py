@@ -1,0 +1,146 @@
+"""`open_module`: the one object a module notebook talks to.
+
+The notebook's setup cell calls `open_module("<id>")`; every later cell asks that object for a
+widget (`course.scenario(...)`, `course.check(...)`, `course.prompt(...)`, `course.progress()`),
+writes the work product (`course.work_product(...)`), or, in test cells, scores a saved answer
+(`course.status(...)`, `course.expect(...)`). Content is read from the YAML files beside the
+notebook, answers from the responses file beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from . import grading
+from .content import ModuleContent, module_content
+from .responses import ResponsesStore
+
+
+class Module:
+    """A module as the notebook sees it: its content, its saved responses and its widgets."""
+
+    def __init__(self, module_id: str, folder: Path | str | None = None) -> None:
+        self.module_id = module_id
+        self.folder = Path(folder or Path.cwd()).resolve()
+        self.content: ModuleContent = module_content(self.folder, module_id)
+        self.store = ResponsesStore(module_id, self.folder)
+        self.widgets: dict[str, Any] = {}
+        self.work_product_name: str | None = None
+
+    # -- learner widgets -------------------------------------------------------------------
+    def _lookup(self, group: dict[str, dict[str, Any]], kind: str, key: str) -> dict[str, Any]:
+        if key not in group:
+            known = ", ".join(group) or "none"
+            raise KeyError(f"{self.module_id}: no {kind} {key!r} in its YAML (known: {known})")
+        return group[key]
+
+    def scenario(self, scenario_id: str) -> Any:
+        """A branching scenario from `scenarios.yaml`."""
+        from .widgets import ScenarioWidget
+
+        widget = ScenarioWidget(self._lookup(self.content.scenarios, "scenario", scenario_id),
+                                self.store)
+        self.widgets[scenario_id] = widget
+        return widget
+
+    def check(self, check_id: str) -> Any:
+        """A knowledge check from `checks.yaml` (single or multiple choice)."""
+        from .widgets import choice_check
+
+        widget = choice_check(self._lookup(self.content.checks, "check", check_id), self.store)
+        self.widgets[check_id] = widget
+        return widget
+
+    def prompt(self, prompt_id: str) -> Any:
+        """A short-text or checklist prompt from `prompts.yaml`."""
+        from .widgets import text_prompt
+
+        widget = text_prompt(self._lookup(self.content.prompts, "prompt", prompt_id), self.store)
+        self.widgets[prompt_id] = widget
+        return widget
+
+    def progress(self) -> Any:
+        """The progress panel: what is done and what is still missing."""
+        from .widgets import ProgressPanel
+
+        widget = ProgressPanel(self.content, self.store, self.work_product_name)
+        self.widgets["progress"] = widget
+        return widget
+
+    def record(self, key: str, value: Any) -> None:
+        """Save an answer as a widget would (used by the instructor version's key cell)."""
+        self.store.set_answer(key, value)
+
+    # -- the work product ------------------------------------------------------------------
+    def work_product(self, template: str, output: str) -> Any:
+        """Fill `template` (Markdown beside the notebook, with `{prompt-id}` placeholders) from
+        the learner's answers and write it to `output` beside the notebook, plus an HTML copy.
+        Unanswered prompts are left as a visible reminder, never as an error."""
+        import mistune
+        from IPython.display import HTML
+
+        self.work_product_name = output
+        text = (self.folder / template).read_text(encoding="utf-8")
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in self.content.prompts:
+                return match.group(0)
+            value = self.store.answer(key)
+            prompt = self.content.prompts[key]
+            if prompt["kind"] == "checklist":
+                names = {i["id"]: i["text"] for i in prompt["items"]}
+                picked = [names[v] for v in value or [] if v in names]
+                return "\n".join(f"- {p}" for p in picked) or "- _(nothing ticked yet)_"
+            return value.strip() if isinstance(value, str) and value.strip() else (
+                f"_(not written yet: {prompt['label']})_"
+            )
+
+        filled = re.sub(r"\{([a-z0-9][a-z0-9-]*)\}", fill, text)
+        md_path = self.folder / output
+        md_path.write_text(filled, encoding="utf-8")
+        html_body = mistune.html(filled)
+        html_path = md_path.with_suffix(".html")
+        html_path.write_text(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{escape(output)}</title></head><body>{html_body}</body></html>\n",
+            encoding="utf-8",
+        )
+        for widget in self.widgets.values():
+            if hasattr(widget, "work_product"):
+                widget.work_product = output
+                widget.refresh()
+        return HTML(
+            f"<p><strong>Saved:</strong> {escape(md_path.name)} and {escape(html_path.name)} "
+            "(in the same folder as this notebook; download them from the file browser).</p>"
+            f"<div style='border:1px solid #ccc; padding:0.5em 1em'>{html_body}</div>"
+        )
+
+    # -- grading (called by test cells) ------------------------------------------------------
+    def status(self, key: str) -> grading.Score | None:
+        """Visible half of a test cell: is an answer saved?"""
+        return grading.status(self.module_id, key, self.folder)
+
+    def expect(self, key: str, expected: str | Iterable[str]) -> grading.Score | None:
+        """Hidden half of a test cell: is the saved choice the expected one?"""
+        return grading.expect_choice(self.module_id, key, expected, self.folder)
+
+    def expect_text(self, key: str, min_words: int = 1) -> grading.Score | None:
+        """Hidden half of a test cell for a short-text answer."""
+        return grading.expect_text(self.module_id, key, min_words, self.folder)
+
+    def __repr__(self) -> str:
+        message = f"Module {self.module_id}: ready."
+        if self.store.problem:
+            message += f" Note: {self.store.problem}"
+        return message
+
+
+def open_module(module_id: str) -> Module:
+    """Open a module from the notebook's folder. A damaged answers file is reported in plain
+    words (and kept aside) by the module's repr and the progress panel, never raised."""
+    return Module(module_id)

@@ -1,0 +1,140 @@
+"""`privacy-course start`: the learner's JupyterLab on one machine, with the embedded defaults.
+
+It releases the built modules to the course's local exchange folder, fetches any the learner does
+not have yet into their workspace (never overwriting their work), and starts JupyterLab there with
+a private Jupyter configuration folder that gives the learner nbgrader's Assignments panel and
+Validate button but not the facilitator's tools (formgrader, create-assignment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+from .build import module_ids
+from .config import load_config
+
+LEARNER_DISABLED_LABEXTENSIONS = [
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+]
+LEARNER_DISABLED_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader",
+                                      "nbgrader.server_extensions.course_list"]
+
+
+def exchange_config(config: Config) -> Config:
+    """Only what a learner's tools need to find the exchange: course id, exchange root."""
+    learner = Config()
+    learner.CourseDirectory.course_id = config.CourseDirectory.course_id
+    learner.Exchange.root = config.Exchange.root
+    learner.Exchange.path_includes_course = bool(config.Exchange.get("path_includes_course", True))
+    return learner
+
+
+def release_all(root: Path) -> list[str]:
+    """Copy every built module from release/ into the local exchange (re-releasing is safe)."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+
+    config = load_config(root)
+    Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
+    released = []
+    for module_id in module_ids(root):
+        if not (root / "release" / module_id).is_dir():
+            continue
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id = module_id
+        exchange = ExchangeFactory(config=config)
+        release = exchange.ReleaseAssignment(coursedir=coursedir, config=config,
+                                             authenticator=Authenticator(config=config))
+        release.force = True
+        release.start()
+        released.append(module_id)
+    return released
+
+
+def fetch_missing(root: Path, workspace: Path) -> list[str]:
+    """Fetch into the workspace every released module the learner has not fetched yet."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+
+    config = exchange_config(load_config(root))
+    config.Exchange.assignment_dir = str(workspace)
+    fetched = []
+    for module_id in module_ids(root):
+        if (workspace / config.CourseDirectory.course_id / module_id).exists():
+            continue
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id = module_id
+        fetch = ExchangeFactory(config=config).FetchAssignment(
+            coursedir=coursedir, config=config, authenticator=Authenticator(config=config))
+        fetch.start()
+        fetched.append(module_id)
+    return fetched
+
+
+def write_learner_jupyter_config(root: Path, config_dir: Path) -> None:
+    """A Jupyter configuration folder for the learner's server (JUPYTER_CONFIG_DIR)."""
+    learner = exchange_config(load_config(root))
+    (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
+    (config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension").mkdir(
+        parents=True, exist_ok=True)
+    lines = ["# Written by `privacy-course start`; the learner's view of the course exchange.",
+             "c = get_config()  # noqa: F821"]
+    for section, values in learner.items():
+        for key, value in values.items():
+            lines.append(f"c.{section}.{key} = {value!r}")
+    (config_dir / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {name: True for name in LEARNER_DISABLED_LABEXTENSIONS}},
+        indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {
+            name: False for name in LEARNER_DISABLED_SERVER_EXTENSIONS}}},
+        indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # No news or update check: it would reach for the internet and cover the page.
+    (config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+     / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}) + "\n", encoding="utf-8")
+
+
+def prepare_workspace(root: Path, workspace: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """Release, fetch and configure; return the workspace and the server's environment."""
+    workspace = (workspace or root / "learner").resolve()
+    workspace.mkdir(parents=True, exist_ok=True)
+    release_all(root)
+    fetch_missing(root, workspace)
+    config_dir = workspace / ".jupyter"
+    write_learner_jupyter_config(root, config_dir)
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_DIR"] = str(config_dir)
+    env.pop("PRIVACY_COURSE_ROOT", None)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return workspace, env
+
+
+def start(root: Path, workspace: Path | None = None, port: int = 8888,
+          open_browser: bool = True) -> int:
+    """Prepare the learner's workspace and run JupyterLab in it until it is stopped."""
+    workspace, env = prepare_workspace(root, workspace)
+    course_id = load_config(root).CourseDirectory.course_id
+    print(f"Your course folder: {workspace / course_id}")
+    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}",
+            f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            f"--LabApp.default_url=/lab/tree/{course_id}"]
+    if not open_browser:
+        args.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")  # containers and CI machines often run as root
+    try:
+        return subprocess.call(args, cwd=workspace, env=env)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,322 @@
+"""The learner-facing widgets. Each one saves every input to the module's responses store.
+
+All of them are built from ipywidgets' standard controls (buttons, radio buttons, check boxes,
+text areas), which are real form elements in the browser: reachable with Tab, operated with
+Space/Enter/arrow keys, and labelled for screen readers by their description or text.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import ipywidgets as w
+
+from .content import END, ModuleContent
+from .responses import ResponsesStore
+
+VERDICT_WORDS = {
+    "best": "Strong choice.",
+    "acceptable": "Workable, with caveats.",
+    "risky": "Risky choice.",
+}
+
+# Long option texts must wrap instead of being cut off; ipywidgets draws buttons and radio labels
+# on one line by default. The style sheet travels inside an HTML widget so it needs no trust.
+STYLE = """<style>
+.pc-box { max-width: 52em; }
+.pc-box .widget-button.pc-choice, .pc-box .jupyter-button.pc-choice {
+  white-space: normal; height: auto; min-height: 2.4em; text-align: left; padding: 0.4em 0.8em;
+  width: 100%; line-height: 1.35; }
+.pc-box .widget-radio-box label, .pc-box .widget-checkbox label, .pc-box .widget-label {
+  white-space: normal; overflow: visible; line-height: 1.35; }
+.pc-box .widget-radio-box label { margin: 0.25em 0; }
+.pc-box .widget-checkbox { height: auto; margin: 0.2em 0; }
+.pc-box textarea { min-height: 6em; }
+.pc-feedback { border-left: 4px solid #5b6b7b; padding: 0.3em 0.8em; background: #f4f6f8;
+  color: #1d2731; }
+.pc-feedback.best { border-color: #1e6b36; }
+.pc-feedback.acceptable { border-color: #8a5a00; }
+.pc-feedback.risky { border-color: #a4161a; }
+.pc-note { color: #1d2731; }
+.pc-problem { border-left: 4px solid #a4161a; padding: 0.3em 0.8em; background: #fff4f4;
+  color: #1d2731; }
+</style>"""
+
+
+def _html(text: str, css: str | None = None) -> w.HTML:
+    widget = w.HTML(value=text)
+    if css:
+        widget.add_class(css)
+    return widget
+
+
+def _box(children: list[w.Widget], label: str) -> w.VBox:
+    box = w.VBox([_html(STYLE), *children])
+    box.add_class("pc-box")
+    box.layout.width = "100%"
+    # ipywidgets has no aria-label trait; the box's first heading names it for a reader.
+    box.pc_label = label  # type: ignore[attr-defined]
+    return box
+
+
+class ScenarioWidget(w.VBox):
+    """A branching scenario: a situation, a question and one button per choice. A choice shows
+    its feedback (verdict, reason, citation) and a Continue button to the step it leads to.
+    Every choice is saved, and a restarted kernel resumes where the learner left off."""
+
+    def __init__(self, scenario: dict[str, Any], store: ResponsesStore) -> None:
+        super().__init__()
+        self.add_class("pc-box")
+        self.layout.width = "100%"
+        self.scenario = scenario
+        self.store = store
+        self.steps = {s["id"]: s for s in scenario["steps"]}
+        self.first = scenario["steps"][0]["id"]
+        self.choice_buttons: list[w.Button] = []
+        self.continue_button: w.Button | None = None
+        self.restart_button: w.Button | None = None
+        self._render()
+
+    # state -------------------------------------------------------------------------------
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.store.scenario(self.scenario["id"])
+
+    def _save(self, trail: list[dict[str, str]], finished: bool) -> None:
+        self.store.set_scenario(self.scenario["id"], {"trail": trail, "finished": finished})
+
+    def _position(self) -> tuple[str, dict[str, str] | None]:
+        """(current step id, the choice just made there or None). A saved trail that no longer
+        matches the content (the module was edited) restarts at the first step."""
+        trail = [t for t in self.state.get("trail", []) if isinstance(t, dict)]
+        if not trail:
+            return self.first, None
+        last = trail[-1]
+        step = self.steps.get(last.get("step", ""))
+        if step is None or last.get("choice") not in {c["id"] for c in step["choices"]}:
+            return self.first, None
+        if last.get("continued"):
+            nxt = next(c["next"] for c in step["choices"] if c["id"] == last["choice"])
+            if nxt == END:
+                return END, None
+            return (nxt if nxt in self.steps else self.first), None
+        return last["step"], last
+
+    # actions -----------------------------------------------------------------------------
+    def choose(self, step_id: str, choice_id: str) -> None:
+        trail = list(self.state.get("trail", []))
+        trail.append({"step": step_id, "choice": choice_id})
+        choice = next(c for c in self.steps[step_id]["choices"] if c["id"] == choice_id)
+        finished = bool(self.state.get("finished")) or choice["next"] == END
+        self._save(trail, finished)
+        self._render()
+
+    def proceed(self) -> None:
+        trail = list(self.state.get("trail", []))
+        if trail:
+            trail[-1] = {**trail[-1], "continued": True}
+            self._save(trail, bool(self.state.get("finished")))
+        self._render()
+
+    def restart(self) -> None:
+        """Play again from the start; the scenario stays finished once it has been finished."""
+        self._save([], bool(self.state.get("finished")))
+        self._render()
+
+    # drawing -----------------------------------------------------------------------------
+    def _render(self) -> None:
+        step_id, made = self._position()
+        title = escape(self.scenario["title"])
+        heading = f"<h4 id='pc-scenario-{self.scenario['id']}'>Scenario: {title}</h4>"
+        if step_id == END:
+            self._render_end(heading)
+            return
+        step = self.steps[step_id]
+        parts: list[w.Widget] = [
+            _html(STYLE),
+            _html(heading),
+            _html(f"<p>{escape(step['situation'])}</p><p><strong>{escape(step['question'])}"
+                  "</strong></p>"),
+        ]
+        self.choice_buttons = []
+        self.continue_button = None
+        self.restart_button = None
+        if made is None:
+            for choice in step["choices"]:
+                button = w.Button(description=choice["text"], tooltip=choice["text"])
+                button.add_class("pc-choice")
+                button.layout.width = "100%"
+                button.on_click(lambda _b, c=choice["id"], s=step_id: self.choose(s, c))
+                self.choice_buttons.append(button)
+            parts.extend(self.choice_buttons)
+        else:
+            choice = next(c for c in step["choices"] if c["id"] == made["choice"])
+            parts.append(_html(
+                f"<p><em>You chose:</em> {escape(choice['text'])}</p>"
+                f"<div class='pc-feedback {choice['verdict']}' role='status'>"
+                f"<p><strong>{VERDICT_WORDS[choice['verdict']]}</strong> "
+                f"{escape(choice['feedback'])}</p>"
+                f"<p><small>Source: {escape(choice['cite'])}</small></p></div>"
+            ))
+            label = "Finish the scenario" if choice["next"] == END else "Continue"
+            self.continue_button = w.Button(description=label, button_style="primary",
+                                            tooltip=label)
+            self.continue_button.on_click(lambda _b: self.proceed())
+            parts.append(self.continue_button)
+        self.children = parts
+
+    def _render_end(self, heading: str) -> None:
+        self.choice_buttons = []
+        self.continue_button = None
+        self.restart_button = w.Button(description="Play this scenario again",
+                                       tooltip="Play this scenario again from the start")
+        self.restart_button.on_click(lambda _b: self.restart())
+        self.children = [
+            _html(STYLE),
+            _html(heading),
+            _html("<div class='pc-feedback best' role='status'><p><strong>Scenario finished."
+                  "</strong> It counts toward completing this module.</p></div>"),
+            self.restart_button,
+        ]
+
+
+def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
+    """A knowledge check. Answers are saved but not marked here: the grader marks them."""
+    saved = store.answer(check["id"])
+    prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>")
+    note = _html("", "pc-note")
+
+    def saved_note() -> None:
+        note.value = "<p><small>Answer saved.</small></p>" if store.answer(check["id"]) else ""
+
+    if check["kind"] == "single":
+        ids = [o["id"] for o in check["options"]]
+        control = w.RadioButtons(
+            options=[(o["text"], o["id"]) for o in check["options"]],
+            value=saved if saved in ids else None,
+            description="Your answer",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="100%"),
+        )
+
+        def on_pick(change: dict[str, Any]) -> None:
+            store.set_answer(check["id"], change["new"])
+            saved_note()
+
+        control.observe(on_pick, names="value")
+        controls: list[w.Widget] = [control]
+    else:
+        chosen = set(saved) if isinstance(saved, list) else set()
+        boxes = []
+        for option in check["options"]:
+            box = w.Checkbox(value=option["id"] in chosen, description=option["text"],
+                             indent=False, layout=w.Layout(width="100%"))
+            box.option_id = option["id"]  # type: ignore[attr-defined]
+            boxes.append(box)
+
+        def on_tick(_change: dict[str, Any]) -> None:
+            store.set_answer(check["id"], [b.option_id for b in boxes if b.value])
+            saved_note()
+
+        for box in boxes:
+            box.observe(on_tick, names="value")
+        controls = [_html("<p><small>Tick every option that applies.</small></p>"), *boxes]
+    saved_note()
+    widget = _box([prompt, *controls, note], check["prompt"])
+    widget.controls = controls  # type: ignore[attr-defined]
+    return widget
+
+
+def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
+    """A short-text or checklist prompt that feeds the learner's work product."""
+    parts: list[w.Widget] = []
+    if prompt.get("help"):
+        parts.append(_html(f"<p><small>{escape(prompt['help'])}</small></p>"))
+    if prompt["kind"] == "text":
+        area = w.Textarea(
+            value=store.answer(prompt["id"]) or "",
+            description=prompt["label"],
+            placeholder=prompt.get("placeholder", ""),
+            style={"description_width": "initial"},
+            layout=w.Layout(width="100%", flex_flow="column"),
+        )
+        area.observe(lambda ch: store.set_answer(prompt["id"], ch["new"]), names="value")
+        parts.insert(0, area)
+        controls: list[w.Widget] = [area]
+    else:
+        chosen = set(store.answer(prompt["id"]) or [])
+        boxes = []
+        for item in prompt["items"]:
+            box = w.Checkbox(value=item["id"] in chosen, description=item["text"], indent=False,
+                             layout=w.Layout(width="100%"))
+            box.option_id = item["id"]  # type: ignore[attr-defined]
+            boxes.append(box)
+
+        def on_tick(_change: dict[str, Any]) -> None:
+            store.set_answer(prompt["id"], [b.option_id for b in boxes if b.value])
+
+        for box in boxes:
+            box.observe(on_tick, names="value")
+        parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, *boxes]
+        controls = boxes
+    widget = _box(parts, prompt["label"])
+    widget.controls = controls  # type: ignore[attr-defined]
+    return widget
+
+
+def progress_summary(content: ModuleContent, store: ResponsesStore,
+                     work_product: str | None = None) -> dict[str, list[str]]:
+    """What is done and what is missing, by kind (used by the panel and by tests)."""
+    done: list[str] = []
+    missing: list[str] = []
+    for sid, scenario in content.scenarios.items():
+        finished = bool(store.scenario(sid).get("finished"))
+        (done if finished else missing).append(f"Scenario: {scenario['title']}")
+    for cid, check in content.checks.items():
+        (done if store.answer(cid) else missing).append(f"Check: {check['prompt']}")
+    for pid in content.required_prompts:
+        label = content.prompts[pid]["label"]
+        (done if store.answer(pid) else missing).append(f"Your input: {label}")
+    if work_product is not None:
+        exists = (store.path.parent / work_product).exists()
+        (done if exists else missing).append(f"Work product: {work_product}")
+    return {"done": done, "missing": missing}
+
+
+class ProgressPanel(w.VBox):
+    """What is done and what is missing in this module; redraws on every saved input."""
+
+    def __init__(self, content: ModuleContent, store: ResponsesStore,
+                 work_product: str | None = None) -> None:
+        super().__init__()
+        self.add_class("pc-box")
+        self.content = content
+        self.store = store
+        self.work_product = work_product
+        self.panel = w.HTML()
+        self.children = [_html(STYLE), self.panel]
+        store.on_change(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        summary = progress_summary(self.content, self.store, self.work_product)
+        done, missing = summary["done"], summary["missing"]
+        total = len(done) + len(missing)
+        lines = [f"<h4>Your progress: {len(done)} of {total} done</h4>"]
+        if self.store.problem:
+            lines.append(f"<div class='pc-problem' role='alert'><p>{escape(self.store.problem)}"
+                         "</p></div>")
+        if self.store.save_error:
+            lines.append(f"<div class='pc-problem' role='alert'><p>"
+                         f"{escape(self.store.save_error)}</p></div>")
+        if missing:
+            lines.append("<p><strong>Still to do:</strong></p><ul>"
+                         + "".join(f"<li>{escape(m)}</li>" for m in missing) + "</ul>")
+        else:
+            lines.append("<p><strong>Everything is done.</strong> Save the notebook, then "
+                         "Validate and Submit it from the Assignments panel.</p>")
+        if done:
+            lines.append("<details><summary>Done</summary><ul>"
+                         + "".join(f"<li>{escape(d)}</li>" for d in done) + "</ul></details>")
+        self.panel.value = "".join(lines)
