@@ -11,6 +11,7 @@ from .config import ConfigError, find_course_root
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildError, build, check
+    from .content import ContentError
 
     root = find_course_root()
     try:
@@ -24,7 +25,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
                 print(f"  {line}")
             return 1
         built = build(root, modules=args.modules or None)
-    except BuildError as exc:
+    except (BuildError, ContentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Built {len(built)} module(s): {', '.join(built)}")

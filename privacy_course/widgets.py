@@ -103,6 +103,16 @@ class ScenarioWidget(w.VBox):
             return (nxt if nxt in self.steps else self.first), None
         return last["step"], last
 
+    @property
+    def current_step(self) -> dict[str, Any] | None:
+        """The step now on screen, or None once the learner is past the end."""
+        step_id, _made = self._position()
+        return self.steps.get(step_id)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.state.get("finished"))
+
     # actions -----------------------------------------------------------------------------
     def choose(self, step_id: str, choice_id: str) -> None:
         trail = list(self.state.get("trail", []))
@@ -221,7 +231,9 @@ def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
 
         for box in boxes:
             box.observe(on_tick, names="value")
-        controls = [_html("<p><small>Tick every option that applies.</small></p>"), *boxes]
+        controls = boxes
+        prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>"
+                       "<p><small>Tick every option that applies.</small></p>")
     saved_note()
     widget = _box([prompt, *controls, note], check["prompt"])
     widget.controls = controls  # type: ignore[attr-defined]

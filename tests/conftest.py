@@ -1,0 +1,37 @@
+"""Shared fixtures: the course root, throw-away copies of it, and the slow-test marker policy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# nbgrader's gradebook runs the `alembic` command it finds on PATH: make it this environment's.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+os.environ.pop("PRIVACY_COURSE_ROOT", None)
+
+
+def copy_course(dest: Path) -> Path:
+    """A private copy of the course (config, modules, built trees) to grade or build in."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("grader_config.py", "nbgrader_config.py"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("modules", "source", "release"):
+        if (ROOT / name).exists():
+            shutil.copytree(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.fixture
+def course_copy(tmp_path: Path) -> Path:
+    return copy_course(tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

@@ -1,0 +1,89 @@
+"""End to end: a learner who only clicks scores 100% after nbgrader autograde; a learner who
+hands in the untouched notebook scores 0, with no errors and nothing on stderr."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from privacy_course.build import module_ids
+from privacy_course.responses import read_responses
+
+from .conftest import ROOT
+from .grading_helpers import autograde, nbgrader_api, noisy_outputs, submit_folder
+from .learner import answer_key, run_module
+
+pytestmark = pytest.mark.slow
+
+MODULES = module_ids(ROOT)
+MIN_CHECKS = 1  # TEMP
+
+
+@pytest.fixture
+def generated(course_copy: Path):
+    api = nbgrader_api(course_copy)
+    for module_id in MODULES:
+        result = api.generate_assignment(module_id, force=True, create=True)
+        assert result["success"], result.get("error")
+    return course_copy
+
+
+@pytest.mark.parametrize("module_id", MODULES)
+def test_click_only_learner_scores_full_marks(generated: Path, tmp_path: Path, module_id: str):
+    work = tmp_path / "alice" / module_id
+    shutil.copytree(generated / "release" / module_id, work)
+    key = answer_key(generated / "source" / module_id / f"{module_id}.ipynb")
+    assert key, f"{module_id} has no graded checks"
+    run_module(work / f"{module_id}.ipynb", answers=key)
+
+    saved = read_responses(work / f"{module_id}.responses.json", module_id)
+    assert saved.problem is None
+    assert all(s["finished"] for s in saved.data["scenarios"].values())
+
+    submit_folder(generated, "alice", module_id, work)
+    grade = autograde(generated, "alice", module_id)
+    assert grade["max_score"] >= MIN_CHECKS
+    assert grade["score"] == grade["max_score"]
+    graded = generated / "autograded" / "alice" / module_id / f"{module_id}.ipynb"
+    assert noisy_outputs(graded) == []
+
+
+@pytest.mark.parametrize("module_id", MODULES)
+def test_untouched_release_scores_zero_quietly(generated: Path, tmp_path: Path, module_id: str):
+    work = tmp_path / "bob" / module_id
+    shutil.copytree(generated / "release" / module_id, work)
+    submit_folder(generated, "bob", module_id, work)
+    grade = autograde(generated, "bob", module_id)
+    assert grade["score"] == 0
+    assert grade["max_score"] >= MIN_CHECKS
+    graded = generated / "autograded" / "bob" / module_id / f"{module_id}.ipynb"
+    assert noisy_outputs(graded) == []
+    assert "Traceback" not in grade["log"]
+
+
+def test_wrong_answers_score_zero_and_ran_notebook_keeps_nothing_else(generated: Path,
+                                                                       tmp_path: Path):
+    module_id = MODULES[0]
+    work = tmp_path / "carol" / module_id
+    shutil.copytree(generated / "release" / module_id, work)
+    key = answer_key(generated / "source" / module_id / f"{module_id}.ipynb")
+    content_checks = read_checks(generated / "release" / module_id)
+    wrong = {}
+    for check_id, expected in key.items():
+        options = [o["id"] for o in content_checks[check_id]["options"]]
+        if isinstance(expected, str):
+            wrong[check_id] = next(o for o in options if o != expected)
+        else:
+            wrong[check_id] = [o for o in options if o not in expected][:1] or options[:1]
+    run_module(work / f"{module_id}.ipynb", answers=wrong)
+    submit_folder(generated, "carol", module_id, work)
+    grade = autograde(generated, "carol", module_id)
+    assert grade["score"] == 0
+
+
+def read_checks(folder: Path) -> dict:
+    from privacy_course.content import load_module_content
+
+    return load_module_content(folder, folder.name).checks

@@ -1,0 +1,93 @@
+"""Course integrity, for every module: grade ids, points, the instructor version passes every
+test, the learner version fails every test, and no graded key reaches anything learners get."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from privacy_course.build import module_ids
+
+from .conftest import ROOT
+from .learner import answer_key
+
+MODULES = module_ids(ROOT)
+SHIPPED_PACKAGE = ROOT / "privacy_course"
+
+
+def notebook(kind: str, module_id: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / kind / module_id / f"{module_id}.ipynb", as_version=4)
+
+
+def graded_cells(nb: nbformat.NotebookNode) -> list:
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def test_there_are_modules():
+    assert MODULES, "modules/ holds no module"
+
+
+@pytest.mark.parametrize("module_id", MODULES)
+def test_grade_ids_unique_and_points_present(module_id: str):
+    for kind in ("source", "release"):
+        nb = notebook(kind, module_id)
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+        assert len(ids) == len(set(ids)), f"{kind}/{module_id}: duplicate grade ids"
+        cells = graded_cells(nb)
+        assert cells, f"{kind}/{module_id}: no graded cells"
+        for cell in cells:
+            assert float(cell.metadata["nbgrader"].get("points", 0)) > 0, cell.id
+
+
+@pytest.mark.parametrize("module_id", MODULES)
+def test_every_check_in_yaml_is_graded_by_a_hidden_test(module_id: str):
+    from privacy_course.content import load_module_content
+
+    checks = load_module_content(ROOT / "modules" / module_id, module_id).checks
+    key = answer_key(ROOT / "source" / module_id / f"{module_id}.ipynb")
+    assert set(key) == set(checks)
+    for check_id, expected in key.items():
+        options = {o["id"] for o in checks[check_id]["options"]}
+        wanted = {expected} if isinstance(expected, str) else set(expected)
+        assert wanted <= options, f"{module_id}: key for {check_id} names unknown options"
+
+
+@pytest.mark.parametrize("module_id", MODULES)
+def test_no_graded_key_ships_to_learners(module_id: str):
+    key = answer_key(ROOT / "source" / module_id / f"{module_id}.ipynb")
+    hidden_lines = [
+        line.strip()
+        for cell in graded_cells(notebook("source", module_id))
+        for line in cell.source.split("### BEGIN HIDDEN TESTS")[-1].splitlines()
+        if line.strip() and "HIDDEN TESTS" not in line
+    ]
+    assert len(hidden_lines) >= len(key) > 0
+    shipped = [p for p in (ROOT / "release" / module_id).rglob("*") if p.is_file()]
+    shipped += list((ROOT / "modules" / module_id).glob("*.yaml"))
+    shipped += list(SHIPPED_PACKAGE.rglob("*.py"))
+    for path in shipped:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for line in hidden_lines:
+            assert line not in text, f"{path} contains the hidden test line {line!r}"
+        assert "BEGIN HIDDEN TESTS" not in text or path.suffix == ".py", path
+        assert "BEGIN SOLUTION" not in text or path.suffix == ".py", path
+    release = notebook("release", module_id)
+    for cell in release.cells:
+        assert "course.record(" not in cell.source, "an answer-key cell reached the release"
+        assert "course.expect" not in cell.source
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module_id", MODULES)
+def test_validator_passes_source_and_fails_every_test_in_release(module_id: str,
+                                                                  tmp_path: Path):
+    from nbgrader.validator import Validator
+
+    for kind, invert in (("source", False), ("release", True)):
+        work = tmp_path / kind
+        shutil.copytree(ROOT / kind / module_id, work)
+        result = Validator(invert=invert).validate(str(work / f"{module_id}.ipynb"))
+        assert result == {}, f"{kind}/{module_id}: {result}"

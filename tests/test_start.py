@@ -1,0 +1,84 @@
+"""`privacy-course start`: a learner's JupyterLab answers on /lab with the modules in it, has the
+learner's nbgrader tools but not the facilitator's, and never overwrites a learner's work."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from privacy_course.build import module_ids
+from privacy_course.start import prepare_workspace
+
+pytestmark = pytest.mark.slow
+TOKEN = "test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_start_serves_the_course_on_lab(course_copy: Path, tmp_path: Path):
+    port = free_port()
+    workspace = tmp_path / "learner"
+    env = {**os.environ, "JUPYTER_TOKEN": TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "privacy_course.cli", "start", "--no-browser",
+         f"--port={port}", f"--workspace={workspace}"],
+        cwd=course_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        status = 0
+        while time.monotonic() < deadline:
+            try:
+                status, page = get(f"{base}/lab?token={TOKEN}")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert status == 200, proc.stdout.read1().decode() if proc.stdout else ""
+        disabled = json.loads(page.split('id="jupyter-config-data"')[1].split(">", 1)[1]
+                              .split("</script>")[0])["disabledExtensions"]
+        assert "@jupyter/nbgrader:formgrader" in disabled
+        assert "@jupyter/nbgrader:create-assignment" in disabled
+        assert get(f"{base}/formgrader?token={TOKEN}")[0] == 404
+        for module_id in module_ids(course_copy):
+            status, body = get(f"{base}/api/contents/privacy-course/{module_id}?token={TOKEN}")
+            assert status == 200
+            names = {item["name"] for item in json.loads(body)["content"]}
+            assert f"{module_id}.ipynb" in names
+        status, body = get(f"{base}/assignments?course_id=privacy-course&token={TOKEN}")
+        assert status == 200 and json.loads(body)["success"], body
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_start_never_overwrites_learner_work(course_copy: Path, tmp_path: Path):
+    workspace, _env = prepare_workspace(course_copy, tmp_path / "learner")
+    module_id = module_ids(course_copy)[0]
+    mine = workspace / "privacy-course" / module_id / f"{module_id}.ipynb"
+    mine.write_text(mine.read_text().replace("Module", "My edited Module", 1))
+    prepare_workspace(course_copy, tmp_path / "learner")
+    assert "My edited Module" in mine.read_text()

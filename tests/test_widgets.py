@@ -1,0 +1,145 @@
+"""The widgets, driven through their own Python API (what the browser does over the widget
+protocol): every input is saved, and a restarted kernel shows it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from privacy_course import open_module
+from privacy_course.responses import read_responses
+from privacy_course.widgets import progress_summary
+
+from .test_content import CHECK, SCENARIO
+
+MID = "m99-test"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch) -> Path:
+    scenario2 = yaml.safe_load(yaml.safe_dump(SCENARIO))
+    scenario2["id"] = "s2"
+    scenario2["steps"].append({
+        "id": "follow-up", "situation": "The vendor pushes back.", "question": "Then?",
+        "choices": [
+            {"id": "x", "text": "Hold firm", "verdict": "best", "feedback": "Good.",
+             "cite": "PTAC 2014", "next": "end"},
+            {"id": "y", "text": "Give in", "verdict": "risky", "feedback": "No.",
+             "cite": "PTAC 2014", "next": "follow-up"},
+        ]})
+    scenario2["steps"][0]["choices"][0]["next"] = "follow-up"
+    (tmp_path / "scenarios.yaml").write_text(yaml.safe_dump({"scenarios": [SCENARIO, scenario2]}))
+    multi = {**CHECK, "id": "q2", "kind": "multiple",
+             "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"},
+                         {"id": "c", "text": "C"}]}
+    (tmp_path / "checks.yaml").write_text(yaml.safe_dump({"checks": [CHECK, multi]}))
+    (tmp_path / "prompts.yaml").write_text(yaml.safe_dump({"prompts": [
+        {"id": "ask", "kind": "text", "label": "Your ask"},
+        {"id": "done", "kind": "checklist", "label": "Done already",
+         "items": [{"id": "i1", "text": "Inventory"}, {"id": "i2", "text": "Training"}]},
+    ]}))
+    (tmp_path / "template.md").write_text("# Brief\n\n{ask}\n\n{done}\n\n{unknown-key}\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def saved(folder: Path) -> dict:
+    return read_responses(folder / f"{MID}.responses.json", MID).data
+
+
+def test_scenario_branches_and_resumes_after_restart(folder: Path):
+    course = open_module(MID)
+    widget = course.scenario("s2")
+    assert [b.description for b in widget.choice_buttons] == ["Check the contract", "Send it"]
+    widget.choice_buttons[0].click()
+    assert widget.choice_buttons == [] and widget.continue_button is not None
+    assert "Yes." in widget.children[3].value  # reason shown with its citation
+    assert "34 CFR 99.31(a)(1)" in widget.children[3].value
+    widget.continue_button.click()
+    assert widget.current_step["id"] == "follow-up"
+    assert not widget.finished
+
+    restarted = open_module(MID).scenario("s2")  # new kernel, same folder
+    assert restarted.current_step["id"] == "follow-up"
+    restarted.choice_buttons[1].click()  # risky: loops back to the same step after Continue
+    restarted.continue_button.click()
+    assert restarted.current_step["id"] == "follow-up"
+    restarted.choice_buttons[0].click()
+    assert restarted.finished
+    restarted.continue_button.click()
+    assert restarted.restart_button is not None
+    trail = saved(folder)["scenarios"]["s2"]["trail"]
+    assert [t["choice"] for t in trail] == ["a", "y", "x"]
+    restarted.restart_button.click()  # replaying keeps the scenario finished
+    assert saved(folder)["scenarios"]["s2"]["finished"] is True
+    assert restarted.current_step["id"] == "start"
+
+
+def test_checks_save_and_restore(folder: Path):
+    course = open_module(MID)
+    single = course.check("q1")
+    radio = single.controls[0]
+    assert radio.value is None and radio.description == "Your answer"
+    radio.value = "b"
+    multi = course.check("q2")
+    boxes = [c for c in multi.controls if hasattr(c, "option_id")]
+    boxes[0].value = True
+    boxes[2].value = True
+    assert saved(folder)["answers"] == {"q1": "b", "q2": ["a", "c"]}
+
+    again = open_module(MID)
+    assert again.check("q1").controls[0].value == "b"
+    assert [c.value for c in again.check("q2").controls if hasattr(c, "option_id")] == [
+        True, False, True]
+
+
+def test_every_control_is_labelled(folder: Path):
+    course = open_module(MID)
+    for widget in (course.check("q1"), course.check("q2"), course.prompt("ask"),
+                   course.prompt("done")):
+        for control in widget.controls:
+            if hasattr(control, "description"):
+                assert control.description.strip(), control
+    for button in course.scenario("s1").choice_buttons:
+        assert button.description and button.tooltip
+
+
+def test_prompts_feed_the_work_product_and_progress(folder: Path):
+    course = open_module(MID)
+    panel = course.progress()
+    assert "0 of" in panel.panel.value
+    course.prompt("ask").controls[0].value = "Fund a privacy lead."
+    course.prompt("done").controls[1].value = True
+    result = course.work_product("template.md", "my-brief.md")
+    text = (folder / "my-brief.md").read_text()
+    assert "Fund a privacy lead." in text and "- Training" in text
+    assert "{unknown-key}" in text  # unknown placeholders are left visible, not an error
+    assert (folder / "my-brief.html").read_text().startswith("<!doctype html>")
+    assert "my-brief.md" in result.data
+    assert "Work product: my-brief.md" in progress_summary(course.content, course.store,
+                                                            "my-brief.md")["done"]
+
+
+def test_progress_lists_what_is_missing(folder: Path):
+    course = open_module(MID)
+    panel = course.progress()
+    assert "Scenario: A vendor asks" in panel.panel.value
+    scenario = course.scenario("s1")
+    scenario.choice_buttons[0].click()
+    assert "1 of" in panel.panel.value  # redrawn on every save
+
+
+def test_damaged_file_is_reported_in_plain_words(folder: Path):
+    (folder / f"{MID}.responses.json").write_text("{oops")
+    course = open_module(MID)
+    assert "damaged" in repr(course)
+    assert "damaged" in course.progress().panel.value
+    course.check("q1").controls[0].value = "a"
+    assert saved(folder)["answers"] == {"q1": "a"}
+
+
+def test_unknown_widget_id_names_the_module(folder: Path):
+    with pytest.raises(KeyError, match="m99-test: no check 'nope'"):
+        open_module(MID).check("nope")
