@@ -30,6 +30,7 @@ STYLE = """<style>
   width: 100%; line-height: 1.35; }
 .pc-box .widget-radio-box label, .pc-box .widget-checkbox label, .pc-box .widget-label {
   white-space: normal; overflow: visible; line-height: 1.35; }
+.pc-box .widget-html-content { line-height: 1.45; }
 .pc-box .widget-radio-box label { margin: 0.25em 0; }
 .pc-box .widget-checkbox { height: auto; margin: 0.2em 0; }
 .pc-box textarea { min-height: 6em; }
