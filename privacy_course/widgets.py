@@ -52,12 +52,10 @@ def _html(text: str, css: str | None = None) -> w.HTML:
     return widget
 
 
-def _box(children: list[w.Widget], label: str) -> w.VBox:
+def _box(children: list[w.Widget]) -> w.VBox:
     box = w.VBox([_html(STYLE), *children])
     box.add_class("pc-box")
     box.layout.width = "100%"
-    # ipywidgets has no aria-label trait; the box's first heading names it for a reader.
-    box.pc_label = label  # type: ignore[attr-defined]
     return box
 
 
@@ -192,6 +190,28 @@ class ScenarioWidget(w.VBox):
         ]
 
 
+def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
+                after: Any = None) -> list[w.Checkbox]:
+    """One labelled check box per option; the ticked option ids are saved under `key`."""
+    saved = store.answer(key)
+    chosen = set(saved) if isinstance(saved, list) else set()
+    boxes = []
+    for option in options:
+        box = w.Checkbox(value=option["id"] in chosen, description=option["text"], indent=False,
+                         layout=w.Layout(width="100%"))
+        box.option_id = option["id"]  # type: ignore[attr-defined]
+        boxes.append(box)
+
+    def on_tick(_change: dict[str, Any]) -> None:
+        store.set_answer(key, [b.option_id for b in boxes if b.value])
+        if after is not None:
+            after()
+
+    for box in boxes:
+        box.observe(on_tick, names="value")
+    return boxes
+
+
 def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
     """A knowledge check. Answers are saved but not marked here: the grader marks them."""
     saved = store.answer(check["id"])
@@ -218,25 +238,11 @@ def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
         control.observe(on_pick, names="value")
         controls: list[w.Widget] = [control]
     else:
-        chosen = set(saved) if isinstance(saved, list) else set()
-        boxes = []
-        for option in check["options"]:
-            box = w.Checkbox(value=option["id"] in chosen, description=option["text"],
-                             indent=False, layout=w.Layout(width="100%"))
-            box.option_id = option["id"]  # type: ignore[attr-defined]
-            boxes.append(box)
-
-        def on_tick(_change: dict[str, Any]) -> None:
-            store.set_answer(check["id"], [b.option_id for b in boxes if b.value])
-            saved_note()
-
-        for box in boxes:
-            box.observe(on_tick, names="value")
-        controls = boxes
+        controls = _checkboxes(check["id"], check["options"], store, saved_note)
         prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>"
                        "<p><small>Tick every option that applies.</small></p>")
     saved_note()
-    widget = _box([prompt, *controls, note], check["prompt"])
+    widget = _box([prompt, *controls, note])
     widget.controls = controls  # type: ignore[attr-defined]
     return widget
 
@@ -258,22 +264,9 @@ def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
         parts.insert(0, area)
         controls: list[w.Widget] = [area]
     else:
-        chosen = set(store.answer(prompt["id"]) or [])
-        boxes = []
-        for item in prompt["items"]:
-            box = w.Checkbox(value=item["id"] in chosen, description=item["text"], indent=False,
-                             layout=w.Layout(width="100%"))
-            box.option_id = item["id"]  # type: ignore[attr-defined]
-            boxes.append(box)
-
-        def on_tick(_change: dict[str, Any]) -> None:
-            store.set_answer(prompt["id"], [b.option_id for b in boxes if b.value])
-
-        for box in boxes:
-            box.observe(on_tick, names="value")
-        parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, *boxes]
-        controls = boxes
-    widget = _box(parts, prompt["label"])
+        controls = _checkboxes(prompt["id"], prompt["items"], store)
+        parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, *controls]
+    widget = _box(parts)
     widget.controls = controls  # type: ignore[attr-defined]
     return widget
 
