@@ -62,6 +62,20 @@ _SCENARIO = {
     },
 }
 
+_EXERCISE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "kind", "label", "categories", "items"],
+    "properties": {
+        "id": ID,
+        "kind": {"enum": ["classify"]},
+        "label": TEXT,
+        "help": TEXT,
+        "categories": {"type": "array", "minItems": 2, "items": _OPTION},
+        "items": {"type": "array", "minItems": 1, "items": _OPTION},
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "scenarios.yaml": {
         "type": "object",
@@ -90,6 +104,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 },
             }
         },
+    },
+    "exercises.yaml": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["exercises"],
+        "properties": {"exercises": {"type": "array", "minItems": 1, "items": _EXERCISE}},
     },
     "prompts.yaml": {
         "type": "object",
@@ -138,6 +158,7 @@ class ModuleContent:
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     prompts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exercises: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def required_prompts(self) -> list[str]:
@@ -234,7 +255,7 @@ def load_module_content(
     module_id = module_id or folder.name
     parts: dict[str, dict[str, dict[str, Any]]] = {}
     for name, key in (("scenarios.yaml", "scenarios"), ("checks.yaml", "checks"),
-                      ("prompts.yaml", "prompts")):
+                      ("prompts.yaml", "prompts"), ("exercises.yaml", "exercises")):
         path = folder / name
         if not path.exists():
             parts[key] = {}
@@ -249,6 +270,10 @@ def load_module_content(
         if key == "checks":
             for i, check in enumerate(data[key]):
                 _unique(check["options"], f"{name}: checks[{i}].options")
+        if key == "exercises":
+            for i, exercise in enumerate(data[key]):
+                _unique(exercise["categories"], f"{name}: exercises[{i}].categories")
+                _unique(exercise["items"], f"{name}: exercises[{i}].items")
     ids = [i for group in parts.values() for i in group]
     clashes = sorted({i for i in ids if ids.count(i) > 1})
     if clashes:

@@ -47,11 +47,21 @@ def _missing(key: str, problem: str | None) -> Score:
     return Score(0.0, message)
 
 
-def status(module_id: str, key: str, folder: Path | str | None = None) -> Score | None:
-    """The learner-visible half of a test cell: None once an answer is saved, else a 0 score."""
+def status(
+    module_id: str, key: str, folder: Path | str | None = None, items: int | None = None
+) -> Score | None:
+    """The learner-visible half of a test cell: None once an answer is saved, else a 0 score.
+    For an exercise of `items` parts, every part must be answered."""
     answers, problem = _answers(module_id, folder)
-    if answers.get(key) in (None, "", []):
+    given = answers.get(key)
+    if given in (None, "", [], {}):
         return _missing(key, problem)
+    if items is not None:
+        done = sum(1 for v in given.values() if v) if isinstance(given, dict) else 0
+        if done < items:
+            message = f"'{key}': {done} of {items} parts answered so far."
+            print(message)
+            return Score(0.0, message)
     print(f"'{key}': your answer is saved.")
     return None
 
@@ -93,3 +103,25 @@ def expect_text(
         print(message)
         return Score(0.0, message)
     return None
+
+
+def expect_classification(
+    module_id: str,
+    key: str,
+    expected: dict[str, str],
+    points: float,
+    folder: Path | str | None = None,
+) -> Score | None:
+    """Partial credit for a classification exercise: `points` times the share of items put in
+    the expected category (None, i.e. full credit, when all are right)."""
+    answers, problem = _answers(module_id, folder)
+    given = answers.get(key)
+    if not isinstance(given, dict) or not given:
+        return _missing(key, problem)
+    right = sum(1 for item, category in expected.items()
+                if isinstance(given.get(item), str) and given.get(item) == category)
+    if right == len(expected):
+        return None
+    message = f"'{key}': {right} of {len(expected)} items in the expected category."
+    print(message)
+    return Score(round(points * right / len(expected), 2), message)

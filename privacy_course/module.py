@@ -63,6 +63,29 @@ class Module:
         self.widgets[prompt_id] = widget
         return widget
 
+    def exercise(self, exercise_id: str) -> Any:
+        """A hands-on classification exercise from `exercises.yaml`."""
+        from .widgets import classify_exercise
+
+        widget = classify_exercise(
+            self._lookup(self.content.exercises, "exercise", exercise_id), self.store)
+        self.widgets[exercise_id] = widget
+        return widget
+
+    def answers_frame(self, exercise_id: str) -> Any:
+        """The learner's answers to an exercise as a pandas DataFrame (item, text, answer), to
+        summarise, score or chart in the notebook."""
+        import pandas as pd
+
+        exercise = self._lookup(self.content.exercises, "exercise", exercise_id)
+        saved = self.store.answer(exercise_id)
+        saved = saved if isinstance(saved, dict) else {}
+        names = {c["id"]: c["text"] for c in exercise["categories"]}
+        rows = [{"item": item["id"], "text": item["text"],
+                 "answer": names.get(saved.get(item["id"], ""), "")}
+                for item in exercise["items"]]
+        return pd.DataFrame(rows, columns=["item", "text", "answer"])
+
     def progress(self) -> Any:
         """The progress panel: what is done and what is still missing."""
         from .widgets import ProgressPanel
@@ -122,12 +145,20 @@ class Module:
 
     # -- grading (called by test cells) ------------------------------------------------------
     def status(self, key: str) -> grading.Score | None:
-        """Visible half of a test cell: is an answer saved?"""
-        return grading.status(self.module_id, key, self.folder)
+        """Visible half of a test cell: is an answer saved (every part, for an exercise)?"""
+        exercise = self.content.exercises.get(key)
+        items = len(exercise["items"]) if exercise else None
+        return grading.status(self.module_id, key, self.folder, items)
 
     def expect(self, key: str, expected: str | Iterable[str]) -> grading.Score | None:
         """Hidden half of a test cell: is the saved choice the expected one?"""
         return grading.expect_choice(self.module_id, key, expected, self.folder)
+
+    def expect_classification(
+        self, key: str, expected: dict[str, str], points: float
+    ) -> grading.Score | None:
+        """Hidden half of a test cell for a classification exercise (partial credit)."""
+        return grading.expect_classification(self.module_id, key, expected, points, self.folder)
 
     def expect_text(self, key: str, min_words: int = 1) -> grading.Score | None:
         """Hidden half of a test cell for a short-text answer."""

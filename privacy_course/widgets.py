@@ -271,6 +271,47 @@ def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
     return widget
 
 
+def classify_exercise(exercise: dict[str, Any], store: ResponsesStore) -> w.VBox:
+    """Sort items into categories: one labelled drop-down per item. Saved as {item: category}."""
+    saved = store.answer(exercise["id"])
+    saved = dict(saved) if isinstance(saved, dict) else {}
+    categories = [("Choose...", "")] + [(c["text"], c["id"]) for c in exercise["categories"]]
+    valid = {c["id"] for c in exercise["categories"]}
+    parts: list[w.Widget] = [_html(f"<p><strong>{escape(exercise['label'])}</strong></p>")]
+    if exercise.get("help"):
+        parts.append(_html(f"<p><small>{escape(exercise['help'])}</small></p>"))
+    controls: list[w.Dropdown] = []
+    for number, item in enumerate(exercise["items"], start=1):
+        menu = w.Dropdown(
+            options=categories,
+            value=saved.get(item["id"]) if saved.get(item["id"]) in valid else "",
+            description=f"Item {number}",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="auto", max_width="100%"),
+        )
+        menu.item_id = item["id"]  # type: ignore[attr-defined]
+
+        def on_pick(change: dict[str, Any], item_id: str = item["id"]) -> None:
+            current = store.answer(exercise["id"])
+            current = dict(current) if isinstance(current, dict) else {}
+            current[item_id] = change["new"]
+            store.set_answer(exercise["id"], current)
+
+        menu.observe(on_pick, names="value")
+        controls.append(menu)
+        parts.append(_html(f"<p><strong>{number}.</strong> {escape(item['text'])}</p>"))
+        parts.append(menu)
+    widget = _box(parts)
+    widget.controls = controls  # type: ignore[attr-defined]
+    return widget
+
+
+def exercise_done(exercise: dict[str, Any], answer: Any) -> bool:
+    if not isinstance(answer, dict):
+        return False
+    return all(answer.get(item["id"]) for item in exercise["items"])
+
+
 def progress_summary(content: ModuleContent, store: ResponsesStore,
                      work_product: str | None = None) -> dict[str, list[str]]:
     """What is done and what is missing, by kind (used by the panel and by tests)."""
@@ -281,6 +322,9 @@ def progress_summary(content: ModuleContent, store: ResponsesStore,
         (done if finished else missing).append(f"Scenario: {scenario['title']}")
     for cid, check in content.checks.items():
         (done if store.answer(cid) else missing).append(f"Check: {check['prompt']}")
+    for eid, exercise in content.exercises.items():
+        done_it = exercise_done(exercise, store.answer(eid))
+        (done if done_it else missing).append(f"Exercise: {exercise['label']}")
     for pid in content.required_prompts:
         label = content.prompts[pid]["label"]
         (done if store.answer(pid) else missing).append(f"Your input: {label}")

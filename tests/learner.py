@@ -6,27 +6,27 @@ notebook itself is never edited."""
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
 
-EXPECT = re.compile(r'^\s*course\.expect\(\s*"([^"]+)"\s*,\s*(.+)\)\s*$')
+GRADERS = {"expect", "expect_classification"}
 
 
 def answer_key(source_notebook: Path) -> dict[str, Any]:
-    """The graded key of a module, read from the hidden tests of its instructor notebook."""
+    """The graded key of a module, read from the hidden tests of its instructor notebook:
+    {check id: option id or ids, exercise id: {item: category}}."""
     nb = nbformat.read(source_notebook, as_version=4)
     key: dict[str, Any] = {}
     for cell in nb.cells:
         if not cell.metadata.get("nbgrader", {}).get("grade"):
             continue
-        for line in cell.source.splitlines():
-            match = EXPECT.match(line)
-            if match:
-                key[match.group(1)] = ast.literal_eval(match.group(2))
+        for node in ast.walk(ast.parse(cell.source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in GRADERS and len(node.args) >= 2):
+                key[ast.literal_eval(node.args[0])] = ast.literal_eval(node.args[1])
     return key
 
 
@@ -49,6 +49,9 @@ def _pc_learner(course, answers, text, finish_scenarios, fill_prompts):
             controls = widget.controls
             if isinstance(value, str):
                 controls[0].value = value
+            elif isinstance(value, dict):
+                for menu in controls:
+                    menu.value = value.get(menu.item_id, "")
             else:
                 for box in controls:
                     if hasattr(box, "option_id"):
@@ -61,6 +64,29 @@ def _pc_learner(course, answers, text, finish_scenarios, fill_prompts):
                 for box in widget.controls:
                     box.value = True
 '''
+
+
+ANSWER_KEY_CELL = "answer-key"
+
+
+def type_solutions(notebook: Path, source_notebook: Path) -> int:
+    """A learner doing a scaffolded code exercise: into each code cell they are meant to edit
+    (a solution cell other than the instructor-only answer cell), type the instructor's
+    solution. Returns how many cells were edited; modules answered only by clicking have none."""
+    source = {c.get("id"): c for c in nbformat.read(source_notebook, as_version=4).cells}
+    nb = nbformat.read(notebook, as_version=4)
+    edited = 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("solution") or meta.get("grade_id") == ANSWER_KEY_CELL:
+            continue
+        lines = [line for line in source[cell.get("id")].source.splitlines()
+                 if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+        cell.source = "\n".join(lines)
+        edited += 1
+    if edited:
+        nbformat.write(nb, notebook)
+    return edited
 
 
 def run_module(

@@ -13,7 +13,7 @@ from privacy_course.responses import read_responses
 
 from .conftest import ROOT
 from .grading_helpers import autograde, nbgrader_api, noisy_outputs, submit_folder
-from .learner import answer_key, run_module
+from .learner import answer_key, run_module, type_solutions
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,10 @@ def generated(course_copy: Path):
 def test_click_only_learner_scores_full_marks(generated: Path, tmp_path: Path, module_id: str):
     work = tmp_path / "alice" / module_id
     shutil.copytree(generated / "release" / module_id, work)
-    key = answer_key(generated / "source" / module_id / f"{module_id}.ipynb")
+    source_nb = generated / "source" / module_id / f"{module_id}.ipynb"
+    key = answer_key(source_nb)
     assert key, f"{module_id} has no graded checks"
+    type_solutions(work / f"{module_id}.ipynb", source_nb)  # scaffolded code exercises only
     run_module(work / f"{module_id}.ipynb", answers=key)
 
     saved = read_responses(work / f"{module_id}.responses.json", module_id)

@@ -62,3 +62,13 @@ def test_score_shows_a_sentence_to_the_learner(tmp_path: Path):
     score = grading.status(MID, "q1", tmp_path)
     assert "has not been answered yet" in score._repr_html_()
     assert json.dumps(float(score)) == "0.0"
+
+
+def test_classification_partial_credit_and_malformed_answers(tmp_path: Path, capsys):
+    key = {"r1": "a", "r2": "b", "r3": "c", "r4": "d"}
+    folder = saved(tmp_path, x={"r1": "a", "r2": "b", "r3": "x", "r4": 4}, y=["a"])
+    score = grading.expect_classification(MID, "x", key, 2, folder)
+    assert float(score) == 1.0 and repr(score) == "1.0"
+    assert float(grading.expect_classification(MID, "y", key, 2, folder)) == 0.0
+    assert float(grading.expect_classification(MID, "absent", key, 2, folder)) == 0.0
+    assert capsys.readouterr().err == ""

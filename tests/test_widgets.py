@@ -40,6 +40,13 @@ def folder(tmp_path: Path, monkeypatch) -> Path:
         {"id": "done", "kind": "checklist", "label": "Done already",
          "items": [{"id": "i1", "text": "Inventory"}, {"id": "i2", "text": "Training"}]},
     ]}))
+    (tmp_path / "exercises.yaml").write_text(yaml.safe_dump({"exercises": [
+        {"id": "sort", "kind": "classify", "label": "Policy or procedure?",
+         "categories": [{"id": "policy", "text": "Policy"},
+                        {"id": "procedure", "text": "Procedure"}],
+         "items": [{"id": "r1", "text": "Staff use approved apps only."},
+                   {"id": "r2", "text": "Submit the request form; the DPO replies in 10 days."}]},
+    ]}))
     (tmp_path / "template.md").write_text("# Brief\n\n{ask}\n\n{done}\n\n{unknown-key}\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -143,3 +150,24 @@ def test_damaged_file_is_reported_in_plain_words(folder: Path):
 def test_unknown_widget_id_names_the_module(folder: Path):
     with pytest.raises(KeyError, match="m99-test: no check 'nope'"):
         open_module(MID).check("nope")
+
+
+def test_classification_exercise_saves_restores_and_tabulates(folder: Path):
+    course = open_module(MID)
+    widget = course.exercise("sort")
+    menus = widget.controls
+    assert [m.description for m in menus] == ["Item 1", "Item 2"]
+    assert all(m.value == "" for m in menus)
+    assert float(course.status("sort")) == 0.0
+    menus[0].value = "policy"
+    assert "1 of 2 parts answered" in course.status("sort").message
+    menus[1].value = "policy"
+    assert course.status("sort") is None
+    assert float(course.expect_classification("sort", {"r1": "policy", "r2": "procedure"},
+                                              points=4)) == 2.0
+    again = open_module(MID)
+    assert [m.value for m in again.exercise("sort").controls] == ["policy", "policy"]
+    frame = again.answers_frame("sort")
+    assert list(frame["answer"]) == ["Policy", "Policy"]
+    again.exercise("sort").controls[1].value = "procedure"
+    assert again.expect_classification("sort", {"r1": "policy", "r2": "procedure"}, 4) is None
