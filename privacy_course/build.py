@@ -139,8 +139,27 @@ def build_release(root: Path, module_id: str, out_root: Path) -> Path:
         )
     dest = out_root / "release" / module_id
     for path in sorted(dest.glob("*.ipynb")):
-        write_notebook(nbformat.read(path, as_version=4), path)
+        write_notebook(apply_scaffolds(nbformat.read(path, as_version=4)), path)
     return dest
+
+
+def apply_scaffolds(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give learners a starting point in scaffolded code exercises.
+
+    nbgrader replaces every solution with one course-wide stub. A solution cell whose metadata
+    has `scaffold: <code>` gets that code in the release instead (the values a learner is meant
+    to change, marked), and its checksum is recomputed the way nbgrader computes it."""
+    from nbgrader.utils import compute_checksum
+
+    for cell in nb.cells:
+        scaffold = cell.metadata.pop("scaffold", None)
+        if scaffold is None:
+            continue
+        if not cell.metadata.get("nbgrader", {}).get("solution"):
+            raise BuildError(f"cell {cell.get('id')}: 'scaffold' is only for solution cells")
+        cell.source = scaffold.rstrip("\n")
+        cell.metadata["nbgrader"]["checksum"] = compute_checksum(cell)
+    return nb
 
 
 def build(root: Path, out_root: Path | None = None, modules: list[str] | None = None) -> list[str]:

@@ -76,3 +76,36 @@ def test_cli_build_reports_bad_yaml_by_file_and_key(course_copy: Path):
                             cwd=course_copy, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert "checks.yaml" in result.stderr and ".kind" in result.stderr
+
+
+def test_scaffold_replaces_the_stub_in_the_release(course_copy: Path, tmp_path: Path):
+    """A scaffolded code exercise shows learners its marked starting values, not the stub."""
+    module_id = module_ids(course_copy)[0]
+    md = course_copy / "modules" / module_id / f"{module_id}.md"
+    md.write_text(md.read_text() + '''
+```{code-cell} ipython3
+---
+nbgrader: {grade_id: try-values, solution: true}
+scaffold: |
+  MIN_CELL_SIZE = 0  # <- change this
+---
+### BEGIN SOLUTION
+MIN_CELL_SIZE = 10
+### END SOLUTION
+```
+''')
+    build(course_copy, tmp_path / "out")
+    release = json.loads((tmp_path / "out" / "release" / module_id / f"{module_id}.ipynb")
+                         .read_text())
+    cell = next(c for c in release["cells"] if c["id"] == "try-values")
+    assert "".join(cell["source"]) == "MIN_CELL_SIZE = 0  # <- change this"
+    assert "scaffold" not in cell["metadata"]
+    from nbformat import from_dict
+    from nbgrader.utils import compute_checksum
+
+    as_node = from_dict({**cell, "source": "".join(cell["source"])})
+    assert cell["metadata"]["nbgrader"]["checksum"] == compute_checksum(as_node)
+    source = json.loads((tmp_path / "out" / "source" / module_id / f"{module_id}.ipynb")
+                        .read_text())
+    assert "MIN_CELL_SIZE = 10" in "".join(
+        next(c for c in source["cells"] if c["id"] == "try-values")["source"])
