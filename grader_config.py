@@ -21,6 +21,13 @@ c.Exchange.path_includes_course = True
 
 # --- the course's own settings ----------------------------------------------------------------
 c.CourseSettings.pass_mark = 0.8  # share of a module's auto-graded points needed to complete it
+# Shared reports never show a count below this (NCES 2011-603: the modal state minimum is 10).
+c.CourseSettings.min_cell_size = 10
+c.CourseSettings.hours_per_module = 0.75  # learning hours credited per module on certificates
+# Cohort gradebooks: empty = one SQLite file per cohort. For a hub with several facilitators,
+# a PostgreSQL URL template with {cohort}, e.g.
+# "postgresql+psycopg://grader@db.example.org/privacy_{cohort}" (or set PRIVACY_COURSE_DB_URL).
+c.CourseSettings.cohort_db_url = ""
 
 # --- how notebooks are generated and graded ------------------------------------------------------
 # Learners answer by clicking; the few code cells they could type in get a harmless stub instead

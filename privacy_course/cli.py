@@ -39,8 +39,173 @@ def _cmd_start(args: argparse.Namespace) -> int:
                  open_browser=not args.no_browser)
 
 
+def _cohort(args: argparse.Namespace):
+    """The cohort a facilitator command is about: --cohort, PRIVACY_COURSE_COHORT, or the only
+    cohort there is."""
+    import os
+
+    from .cohort import CohortError, list_cohorts, open_cohort
+
+    root = find_course_root()
+    name = args.cohort or os.environ.get("PRIVACY_COURSE_COHORT")
+    if not name:
+        cohorts = list_cohorts(root)
+        if len(cohorts) != 1:
+            names = ", ".join(c["name"] for c in cohorts) or "none yet"
+            raise CohortError(f"say which cohort with --cohort NAME (cohorts: {names})")
+        name = cohorts[0]["name"]
+    return open_cohort(root, name)
+
+
+def _modules(cohort, names: list[str], all_modules: bool) -> list[str]:
+    from .build import module_ids
+    from .cohort import CohortError
+
+    known = module_ids(cohort.root)
+    if all_modules or not names:
+        return known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CohortError(f"no module(s) {', '.join(unknown)}; modules are: {', '.join(known)}")
+    return names
+
+
+def _cmd_cohort(args: argparse.Namespace) -> int:
+    from .cohort import add_learners, create_cohort, list_cohorts
+
+    root = find_course_root()
+    if args.action == "create":
+        cohort = create_cohort(root, args.name, args.roster)
+        print(f"Created cohort {cohort.name} with {len(cohort.learner_ids())} learners "
+              f"({cohort.folder}).")
+    elif args.action == "add-learners":
+        added = add_learners(root, args.name, args.roster)
+        print(f"Added {len(added)} learner(s) to {args.name}.")
+    else:
+        cohorts = list_cohorts(root)
+        if not cohorts:
+            print("No cohorts yet. Create one with: privacy-course cohort create NAME "
+                  "--roster roster.csv")
+        for info in cohorts:
+            from .cohort import Cohort
+
+            count = len(Cohort(root, info["name"]).learner_ids())
+            print(f"{info['name']}\t{count} learners\tcreated {info['created']}")
+    return 0
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from .cohort import release
+
+    cohort = _cohort(args)
+    due = datetime.fromisoformat(args.due) if args.due else None
+    for module_id in _modules(cohort, args.modules, args.all):
+        release(cohort, module_id, due)
+        print(f"Released {module_id} to {cohort.name}" + (f" (due {due})" if due else ""))
+    return 0
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from .cohort import collect
+
+    cohort = _cohort(args)
+    for module_id in _modules(cohort, args.modules, args.all):
+        learners = collect(cohort, module_id)
+        print(f"{module_id}: {len(learners)} submission(s) collected")
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from .autograde import grade, watch
+
+    cohort = _cohort(args)
+    modules = _modules(cohort, args.modules, args.all)
+    if args.watch:
+        watch(cohort, modules, interval=args.interval, cycles=args.cycles, workers=args.workers)
+        return 0
+    outcomes = grade(cohort, modules, workers=args.workers)
+    problems = [o for o in outcomes if not o.ok or o.notes]
+    print(f"Graded {sum(o.ok for o in outcomes)} of {len(outcomes)} submission(s).")
+    if problems:
+        print("\nWhat went wrong, per learner:")
+        print(f"  {'learner':<20} {'module':<28} problem")
+        for o in problems:
+            text = o.problem if not o.ok else "; ".join(o.notes)
+            print(f"  {o.learner:<20} {o.module_id:<28} {text}")
+    return 1 if any(not o.ok for o in outcomes) else 0
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from .cohort import feedback
+
+    cohort = _cohort(args)
+    for module_id in _modules(cohort, args.modules, args.all):
+        feedback(cohort, module_id)
+        print(f"Feedback for {module_id} returned to the exchange.")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from .build import module_ids
+    from .completion import completion, status_table
+
+    cohort = _cohort(args)
+    print(status_table(completion(cohort), module_ids(cohort.root)))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .reports import report
+
+    cohort = _cohort(args)
+    out = args.out or cohort.root / "reports"
+    for path in report(cohort, out, share=args.share):
+        print(f"Wrote {path}")
+    return 0
+
+
+def _cmd_certificates(args: argparse.Namespace) -> int:
+    from .build import module_ids
+    from .completion import completion
+    from .reports import write_certificates
+
+    cohort = _cohort(args)
+    out = args.out or cohort.root / "reports" / f"{cohort.name}-certificates"
+    written = write_certificates(cohort, completion(cohort), module_ids(cohort.root), out)
+    print(f"Wrote {len(written)} file(s) in {out}" if written else
+          "No learner has completed every module yet: no certificates written.")
+    return 0
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    from .cohort import open_cohort, purge
+
+    cohort = open_cohort(find_course_root(), args.name)
+    if not args.yes:
+        answer = input(f"This deletes every learner's data in cohort {cohort.name!r} "
+                       "(gradebook, submissions, feedback, exchange copies). Type the cohort "
+                       "name to confirm: ")
+        if answer.strip() != cohort.name:
+            print("Not confirmed; nothing was deleted.")
+            return 1
+    removed = purge(cohort)
+    print(f"Purged cohort {cohort.name}: {removed['learners']} learners, "
+          f"{removed['submissions']} submissions, {removed['files']} files removed.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="privacy-course", description=__doc__)
+    import os
+
+    # nbgrader's gradebook runs the `alembic` program it finds on PATH: make it this one's.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    parser = argparse.ArgumentParser(
+        prog="privacy-course",
+        description="Student data privacy course: build it, start it, and run cohorts.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="build source/ and release/ from modules/")
@@ -56,10 +221,59 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.set_defaults(func=_cmd_start)
 
+    p = sub.add_parser("cohort", help="create, list or extend cohorts")
+    cohort_sub = p.add_subparsers(dest="action", required=True)
+    c = cohort_sub.add_parser("create", help="make a cohort from a roster CSV")
+    c.add_argument("name")
+    c.add_argument("--roster", type=Path, required=True,
+                   help="CSV with columns id, first_name, last_name, email")
+    c = cohort_sub.add_parser("add-learners", help="add learners from another roster CSV")
+    c.add_argument("name")
+    c.add_argument("--roster", type=Path, required=True)
+    cohort_sub.add_parser("list", help="list the cohorts")
+    p.set_defaults(func=_cmd_cohort)
+
+    def cohort_command(name: str, help_text: str, func, modules: bool = True):
+        q = sub.add_parser(name, help=help_text)
+        q.add_argument("--cohort", help="cohort name (default: the only cohort)")
+        if modules:
+            q.add_argument("modules", nargs="*", help="module ids")
+            q.add_argument("--all", action="store_true", help="every module")
+        q.set_defaults(func=func)
+        return q
+
+    q = cohort_command("release", "release modules to the cohort", _cmd_release)
+    q.add_argument("--due", help="due date, e.g. 2027-01-15T17:00 (UTC)")
+    cohort_command("collect", "collect submissions from the exchange", _cmd_collect)
+    q = cohort_command("grade", "grade submissions (all of the cohort's, in parallel)",
+                       _cmd_grade)
+    q.add_argument("--workers", type=int, default=None, help="parallel graders (default: cores)")
+    q.add_argument("--watch", action="store_true",
+                   help="keep collecting, grading and returning feedback as work arrives")
+    q.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
+    q.add_argument("--cycles", type=int, default=None, help=argparse.SUPPRESS)
+    cohort_command("feedback", "return feedback (never showing hidden tests)", _cmd_feedback)
+    cohort_command("status", "completion table in the terminal", _cmd_status, modules=False)
+    q = cohort_command("report", "CSV and HTML reports", _cmd_report, modules=False)
+    q.add_argument("--share", action="store_true",
+                   help="aggregate report for outside the facilitator team: no names, small "
+                        "counts suppressed")
+    q.add_argument("--out", type=Path, default=None, help="folder (default: reports/)")
+    q = cohort_command("certificates", "certificates for learners who completed the course",
+                       _cmd_certificates, modules=False)
+    q.add_argument("--out", type=Path, default=None)
+    q = sub.add_parser("purge", help="delete all of a cohort's learner data")
+    q.add_argument("name")
+    q.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    q.set_defaults(func=_cmd_purge)
+
     args = parser.parse_args(argv)
+    from .cohort import CohortError
+    from .roster import RosterError
+
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, CohortError, RosterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

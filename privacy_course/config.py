@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from traitlets import Float, Unicode
+from traitlets import Float, Integer, Unicode
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -33,6 +33,24 @@ class CourseSettings(Configurable):
         min=0.0,
         max=1.0,
         help="Share of a module's auto-graded points a learner needs to complete it.",
+    ).tag(config=True)
+
+    cohort_db_url = Unicode(
+        "",
+        help="Gradebook URL template for cohorts, with {cohort} for the cohort's name, e.g. "
+        "'postgresql+psycopg://grader@db.example.org/privacy_{cohort}'. Empty: one SQLite file "
+        "per cohort in cohorts/<name>/. The PRIVACY_COURSE_DB_URL environment variable wins.",
+    ).tag(config=True)
+
+    min_cell_size = Integer(
+        10,
+        min=1,
+        help="Smallest count a shared (outside the facilitator team) report may show. 10 is the "
+        "most common minimum reporting group size among U.S. states (NCES 2011-603).",
+    ).tag(config=True)
+
+    hours_per_module = Float(
+        0.75, min=0.0, help="Learning hours credited per completed module on certificates."
     ).tag(config=True)
 
     title = Unicode(

@@ -16,14 +16,20 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 os.environ.pop("PRIVACY_COURSE_ROOT", None)
 
 
-def copy_course(dest: Path) -> Path:
-    """A private copy of the course (config, modules, built trees) to grade or build in."""
+def copy_course(dest: Path, modules: list[str] | None = None) -> Path:
+    """A private copy of the course (config, modules, built trees) to grade or build in;
+    `modules` limits it to some modules."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("grader_config.py", "nbgrader_config.py"):
         shutil.copy2(ROOT / name, dest / name)
     for name in ("modules", "source", "release"):
-        if (ROOT / name).exists():
+        if not (ROOT / name).exists():
+            continue
+        if modules is None:
             shutil.copytree(ROOT / name, dest / name)
+        else:
+            for module_id in modules:
+                shutil.copytree(ROOT / name / module_id, dest / name / module_id)
     return dest
 
 

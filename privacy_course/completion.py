@@ -1,0 +1,151 @@
+"""Completion, as DESIGN.md defines it: a module is complete for a learner when it was
+submitted, every scenario in it was finished, and its auto-graded score reaches the pass mark.
+
+It is computed every time from the cohort's gradebook (scores, submission times, due dates) and
+the responses files that were graded, never stored as a second truth that could drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .autograde import load_issues
+from .build import module_ids
+from .cohort import Cohort
+from .config import course_settings, load_config
+from .content import module_content
+from .responses import read_responses
+
+COMPLETE = "complete"
+BELOW_PASS = "below pass mark"
+SCENARIOS_UNFINISHED = "scenarios unfinished"
+NOT_GRADED = "submitted, not graded yet"
+PROBLEM = "could not be graded"
+NOT_SUBMITTED = "not submitted"
+
+SYMBOLS = {COMPLETE: "OK", BELOW_PASS: "low", SCENARIOS_UNFINISHED: "scn", NOT_GRADED: "...",
+           PROBLEM: "!!", NOT_SUBMITTED: "-"}
+
+
+@dataclass
+class ModuleResult:
+    learner: str
+    module_id: str
+    state: str
+    score: float | None = None
+    max_score: float | None = None
+    submitted_at: datetime | None = None
+    late: bool = False
+    scenarios_done: int = 0
+    scenarios_total: int = 0
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.state == COMPLETE
+
+
+@dataclass
+class LearnerRow:
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    results: dict[str, ModuleResult]
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.id
+
+    @property
+    def course_complete(self) -> bool:
+        return all(r.complete for r in self.results.values())
+
+
+def _scenarios(cohort: Cohort, learner: str, module_id: str) -> tuple[int, int]:
+    content = module_content(cohort.root / "source" / module_id, module_id)
+    total = len(content.scenarios)
+    for stage in ("autograded", "submitted"):
+        path = cohort.folder / stage / learner / module_id / f"{module_id}.responses.json"
+        if path.exists():
+            data = read_responses(path, module_id).data
+            done = sum(1 for sid in content.scenarios
+                       if isinstance(data["scenarios"].get(sid), dict)
+                       and data["scenarios"][sid].get("finished") is True)
+            return done, total
+    return 0, total
+
+
+def completion(cohort: Cohort) -> list[LearnerRow]:
+    """The learner x module completion table of a cohort."""
+    pass_mark = course_settings(load_config(cohort.root)).pass_mark
+    modules = module_ids(cohort.root)
+    issues = load_issues(cohort)
+    with cohort.gradebook() as gb:
+        learners = [(s.id, s.first_name or "", s.last_name or "", s.email or "")
+                    for s in gb.students]
+        by_module = {}
+        due = {}
+        for module_id in modules:
+            by_module[module_id] = {d["student"]: d for d in gb.submission_dicts(module_id)}
+            try:
+                due[module_id] = gb.find_assignment(module_id).duedate
+            except Exception:  # module not entered in this gradebook (added after creation)
+                due[module_id] = None
+    rows = []
+    for learner_id, first, last, email in sorted(learners):
+        results = {}
+        for module_id in modules:
+            results[module_id] = _result(cohort, learner_id, module_id, by_module[module_id],
+                                         due[module_id], issues.get(module_id, {}), pass_mark)
+        rows.append(LearnerRow(learner_id, first, last, email, results))
+    return rows
+
+
+def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: datetime | None,
+            issues: dict, pass_mark: float) -> ModuleResult:
+    folder = cohort.folder / "submitted" / learner / module_id
+    issue = issues.get(learner)
+    flags = list(issue.get("notes", [])) if issue else []
+    if issue and issue.get("problem"):
+        flags.insert(0, issue["problem"])
+    if learner not in graded:
+        if issue and not issue.get("graded"):
+            return ModuleResult(learner, module_id, PROBLEM, flags=flags)
+        state = NOT_GRADED if folder.is_dir() else NOT_SUBMITTED
+        return ModuleResult(learner, module_id, state, flags=flags)
+    record = graded[learner]
+    score, max_score = float(record["score"]), float(record["max_score"])
+    submitted_at = record["timestamp"]
+    late = bool(due and submitted_at and submitted_at > due)
+    done, total = _scenarios(cohort, learner, module_id)
+    if issue and not issue.get("graded"):
+        state = PROBLEM
+    elif max_score <= 0 or score / max_score < pass_mark:
+        state = BELOW_PASS
+    elif done < total:
+        state = SCENARIOS_UNFINISHED
+    else:
+        state = COMPLETE
+    return ModuleResult(learner, module_id, state, score, max_score, submitted_at, late, done,
+                        total, flags)
+
+
+def status_table(rows: list[LearnerRow], modules: list[str]) -> str:
+    """A plain-text learner x module table for the terminal, with a legend."""
+    short = [m.split("-")[0] for m in modules]
+    width = max([len("learner")] + [len(r.id) for r in rows])
+    lines = ["learner".ljust(width) + "  " + "  ".join(s.rjust(4) for s in short) + "  done"]
+    for row in rows:
+        cells = [SYMBOLS[row.results[m].state].rjust(4) for m in modules]
+        done = sum(1 for m in modules if row.results[m].complete)
+        lines.append(row.id.ljust(width) + "  " + "  ".join(cells) + f"  {done}/{len(modules)}")
+    lines.append("")
+    lines.append("  ".join(f"{symbol} {state}" for state, symbol in SYMBOLS.items()))
+    flagged = [(row.id, m, f) for row in rows for m in modules for f in row.results[m].flags]
+    if flagged:
+        lines.append("")
+        lines.append("Flags:")
+        lines.extend(f"  {learner} {module}: {flag}" for learner, module, flag in flagged)
+    return "\n".join(lines)
