@@ -19,6 +19,8 @@ from . import grading
 from .content import ModuleContent, module_content
 from .responses import ResponsesStore
 
+NOT_ANSWERED = "(not answered)"
+
 
 class Module:
     """A module as the notebook sees it: its content, its saved responses and its widgets."""
@@ -82,7 +84,7 @@ class Module:
         saved = saved if isinstance(saved, dict) else {}
         names = {c["id"]: c["text"] for c in exercise["categories"]}
         rows = [{"item": item["id"], "text": item["text"],
-                 "answer": names.get(saved.get(item["id"], ""), "")}
+                 "answer": names.get(saved.get(item["id"], ""), NOT_ANSWERED)}
                 for item in exercise["items"]]
         return pd.DataFrame(rows, columns=["item", "text", "answer"])
 

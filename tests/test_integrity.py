@@ -43,16 +43,21 @@ def test_grade_ids_unique_and_points_present(module_id: str):
 
 
 @pytest.mark.parametrize("module_id", MODULES)
-def test_every_check_in_yaml_is_graded_by_a_hidden_test(module_id: str):
+def test_every_check_and_exercise_is_graded_by_a_hidden_test(module_id: str):
     from privacy_course.content import load_module_content
 
-    checks = load_module_content(ROOT / "modules" / module_id, module_id).checks
+    content = load_module_content(ROOT / "modules" / module_id, module_id)
     key = answer_key(ROOT / "source" / module_id / f"{module_id}.ipynb")
-    assert set(key) == set(checks)
-    for check_id, expected in key.items():
-        options = {o["id"] for o in checks[check_id]["options"]}
+    assert set(key) == set(content.checks) | set(content.exercises)
+    for check_id, check in content.checks.items():
+        options = {o["id"] for o in check["options"]}
+        expected = key[check_id]
         wanted = {expected} if isinstance(expected, str) else set(expected)
         assert wanted <= options, f"{module_id}: key for {check_id} names unknown options"
+    for exercise_id, exercise in content.exercises.items():
+        expected = key[exercise_id]
+        assert set(expected) == {i["id"] for i in exercise["items"]}, exercise_id
+        assert set(expected.values()) <= {c["id"] for c in exercise["categories"]}, exercise_id
 
 
 @pytest.mark.parametrize("module_id", MODULES)

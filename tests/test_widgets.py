@@ -159,6 +159,7 @@ def test_classification_exercise_saves_restores_and_tabulates(folder: Path):
     assert [m.description for m in menus] == ["Item 1", "Item 2"]
     assert all(m.value == "" for m in menus)
     assert float(course.status("sort")) == 0.0
+    assert list(course.answers_frame("sort")["answer"]) == ["(not answered)"] * 2
     menus[0].value = "policy"
     assert "1 of 2 parts answered" in course.status("sort").message
     menus[1].value = "policy"
@@ -167,6 +168,7 @@ def test_classification_exercise_saves_restores_and_tabulates(folder: Path):
                                               points=4)) == 2.0
     again = open_module(MID)
     assert [m.value for m in again.exercise("sort").controls] == ["policy", "policy"]
+    assert list(open_module(MID).answers_frame("sort")["answer"]) == ["Policy", "Policy"]
     frame = again.answers_frame("sort")
     assert list(frame["answer"]) == ["Policy", "Policy"]
     again.exercise("sort").controls[1].value = "procedure"
