@@ -36,7 +36,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
     from .start import start
 
     return start(find_course_root(), workspace=args.workspace, port=args.port,
-                 open_browser=not args.no_browser)
+                 open_browser=not args.no_browser, cohort=args.cohort, learner_id=args.learner)
 
 
 def _cohort(args: argparse.Namespace):
@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the learner's folder (default: learner/ in the course folder)")
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--cohort", help="join a cohort's released modules instead of self-study")
+    p.add_argument("--learner", help="your learner id in the cohort's roster (default: your "
+                                     "computer user name)")
     p.set_defaults(func=_cmd_start)
 
     p = sub.add_parser("cohort", help="create, list or extend cohorts")

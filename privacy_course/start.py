@@ -28,10 +28,14 @@ LEARNER_DISABLED_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader",
                                       "nbgrader.server_extensions.course_list"]
 
 
-def exchange_config(config: Config) -> Config:
-    """Only what a learner's tools need to find the exchange: course id, exchange root."""
+def exchange_config(config: Config, cohort: str | None = None,
+                    learner_id: str | None = None) -> Config:
+    """Only what a learner's tools need to find the exchange: course (or cohort) id, exchange
+    root and, when several learners share one computer account, who is submitting."""
     learner = Config()
-    learner.CourseDirectory.course_id = config.CourseDirectory.course_id
+    learner.CourseDirectory.course_id = cohort or config.CourseDirectory.course_id
+    if learner_id:
+        learner.CourseDirectory.student_id = learner_id
     learner.Exchange.root = config.Exchange.root
     learner.Exchange.path_includes_course = bool(config.Exchange.get("path_includes_course", True))
     return learner
@@ -60,17 +64,20 @@ def release_all(root: Path) -> list[str]:
     return released
 
 
-def fetch_missing(root: Path, workspace: Path) -> list[str]:
+def fetch_missing(root: Path, workspace: Path, cohort: str | None = None,
+                  learner_id: str | None = None) -> list[str]:
     """Fetch into the workspace every released module the learner has not fetched yet."""
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange import ExchangeFactory
 
-    config = exchange_config(load_config(root))
+    config = exchange_config(load_config(root), cohort, learner_id)
     config.Exchange.assignment_dir = str(workspace)
+    course_id = config.CourseDirectory.course_id
+    outbound = Path(config.Exchange.root) / course_id / "outbound"
     fetched = []
     for module_id in module_ids(root):
-        if (workspace / config.CourseDirectory.course_id / module_id).exists():
+        if (workspace / course_id / module_id).exists() or not (outbound / module_id).is_dir():
             continue
         coursedir = CourseDirectory(config=config)
         coursedir.assignment_id = module_id
@@ -81,9 +88,10 @@ def fetch_missing(root: Path, workspace: Path) -> list[str]:
     return fetched
 
 
-def write_learner_jupyter_config(root: Path, config_dir: Path) -> None:
+def write_learner_jupyter_config(root: Path, config_dir: Path, cohort: str | None = None,
+                                 learner_id: str | None = None) -> None:
     """A Jupyter configuration folder for the learner's server (JUPYTER_CONFIG_DIR)."""
-    learner = exchange_config(load_config(root))
+    learner = exchange_config(load_config(root), cohort, learner_id)
     (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
     (config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension").mkdir(
         parents=True, exist_ok=True)
@@ -106,14 +114,17 @@ def write_learner_jupyter_config(root: Path, config_dir: Path) -> None:
         json.dumps({"fetchNews": "false", "checkForUpdates": False}) + "\n", encoding="utf-8")
 
 
-def prepare_workspace(root: Path, workspace: Path | None = None) -> tuple[Path, dict[str, str]]:
-    """Release, fetch and configure; return the workspace and the server's environment."""
+def prepare_workspace(root: Path, workspace: Path | None = None, cohort: str | None = None,
+                      learner_id: str | None = None) -> tuple[Path, dict[str, str]]:
+    """Release (self-study only: a cohort's facilitator releases), fetch and configure; return
+    the workspace and the server's environment."""
     workspace = (workspace or root / "learner").resolve()
     workspace.mkdir(parents=True, exist_ok=True)
-    release_all(root)
-    fetch_missing(root, workspace)
+    if cohort is None:
+        release_all(root)
+    fetch_missing(root, workspace, cohort, learner_id)
     config_dir = workspace / ".jupyter"
-    write_learner_jupyter_config(root, config_dir)
+    write_learner_jupyter_config(root, config_dir, cohort, learner_id)
     env = dict(os.environ)
     env["JUPYTER_CONFIG_DIR"] = str(config_dir)
     env.pop("PRIVACY_COURSE_ROOT", None)
@@ -122,10 +133,11 @@ def prepare_workspace(root: Path, workspace: Path | None = None) -> tuple[Path, 
 
 
 def start(root: Path, workspace: Path | None = None, port: int = 8888,
-          open_browser: bool = True) -> int:
+          open_browser: bool = True, cohort: str | None = None,
+          learner_id: str | None = None) -> int:
     """Prepare the learner's workspace and run JupyterLab in it until it is stopped."""
-    workspace, env = prepare_workspace(root, workspace)
-    course_id = load_config(root).CourseDirectory.course_id
+    workspace, env = prepare_workspace(root, workspace, cohort, learner_id)
+    course_id = cohort or load_config(root).CourseDirectory.course_id
     print(f"Your course folder: {workspace / course_id}")
     args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}",
             f"--port={port}", "--ServerApp.ip=127.0.0.1",

@@ -82,3 +82,23 @@ def test_start_never_overwrites_learner_work(course_copy: Path, tmp_path: Path):
     mine.write_text(mine.read_text().replace("Module", "My edited Module", 1))
     prepare_workspace(course_copy, tmp_path / "learner")
     assert "My edited Module" in mine.read_text()
+
+
+def test_start_for_a_cohort_learner_fetches_only_released_modules(tmp_path: Path):
+    from privacy_course.cohort import create_cohort, release
+
+    from .conftest import copy_course
+
+    module_id = "m01-making-the-case"
+    course = copy_course(tmp_path / "course", [module_id])
+    (tmp_path / "roster.csv").write_text("id,first_name,last_name,email\n"
+                                         "alice,Alice,Adams,alice@example.org\n")
+    cohort = create_cohort(course, "spring", tmp_path / "roster.csv")
+    workspace, _env = prepare_workspace(course, tmp_path / "alice", "spring", "alice")
+    assert not (workspace / "spring" / module_id).exists()  # nothing released yet
+    release(cohort, module_id)
+    workspace, env = prepare_workspace(course, tmp_path / "alice", "spring", "alice")
+    assert (workspace / "spring" / module_id / f"{module_id}.ipynb").is_file()
+    learner_config = (Path(env["JUPYTER_CONFIG_DIR"]) / "nbgrader_config.py").read_text()
+    assert "c.CourseDirectory.course_id = 'spring'" in learner_config
+    assert "c.CourseDirectory.student_id = 'alice'" in learner_config
