@@ -58,7 +58,7 @@ class Module:
         return widget
 
     def prompt(self, prompt_id: str) -> Any:
-        """A short-text or checklist prompt from `prompts.yaml`."""
+        """A short-text, checklist or single-choice prompt from `prompts.yaml`."""
         from .widgets import text_prompt
 
         widget = text_prompt(self._lookup(self.content.prompts, "prompt", prompt_id), self.store)
@@ -121,6 +121,9 @@ class Module:
                 names = {i["id"]: i["text"] for i in prompt["items"]}
                 picked = [names[v] for v in value or [] if v in names]
                 return "\n".join(f"- {p}" for p in picked) or "- _(nothing ticked yet)_"
+            if prompt["kind"] == "choice":
+                names = {i["id"]: i["text"] for i in prompt["items"]}
+                return names.get(value, f"_(not chosen yet: {prompt['label']})_")
             return value.strip() if isinstance(value, str) and value.strip() else (
                 f"_(not written yet: {prompt['label']})_"
             )

@@ -248,7 +248,7 @@ def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
 
 
 def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
-    """A short-text or checklist prompt that feeds the learner's work product."""
+    """A short-text, checklist or single-choice prompt that feeds the learner's work product."""
     parts: list[w.Widget] = []
     if prompt.get("help"):
         parts.append(_html(f"<p><small>{escape(prompt['help'])}</small></p>"))
@@ -263,6 +263,19 @@ def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
         area.observe(lambda ch: store.set_answer(prompt["id"], ch["new"]), names="value")
         parts.insert(0, area)
         controls: list[w.Widget] = [area]
+    elif prompt["kind"] == "choice":
+        ids = [i["id"] for i in prompt["items"]]
+        saved = store.answer(prompt["id"])
+        radio = w.RadioButtons(
+            options=[(i["text"], i["id"]) for i in prompt["items"]],
+            value=saved if saved in ids else None,
+            description="Your choice",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="100%"),
+        )
+        radio.observe(lambda ch: store.set_answer(prompt["id"], ch["new"]), names="value")
+        controls = [radio]
+        parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, radio]
     else:
         controls = _checkboxes(prompt["id"], prompt["items"], store)
         parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, *controls]

@@ -60,6 +60,8 @@ def _pc_learner(course, answers, text, finish_scenarios, fill_prompts):
             prompt = course.content.prompts[wid]
             if prompt["kind"] == "text":
                 widget.controls[0].value = text
+            elif prompt["kind"] == "choice":
+                widget.controls[0].value = prompt["items"][0]["id"]
             else:
                 for box in widget.controls:
                     box.value = True

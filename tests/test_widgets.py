@@ -39,6 +39,8 @@ def folder(tmp_path: Path, monkeypatch) -> Path:
         {"id": "ask", "kind": "text", "label": "Your ask"},
         {"id": "done", "kind": "checklist", "label": "Done already",
          "items": [{"id": "i1", "text": "Inventory"}, {"id": "i2", "text": "Training"}]},
+        {"id": "decision", "kind": "choice", "label": "Your decision",
+         "items": [{"id": "adopt", "text": "Adopt"}, {"id": "decline", "text": "Decline"}]},
     ]}))
     (tmp_path / "exercises.yaml").write_text(yaml.safe_dump({"exercises": [
         {"id": "sort", "kind": "classify", "label": "Policy or procedure?",
@@ -47,7 +49,8 @@ def folder(tmp_path: Path, monkeypatch) -> Path:
          "items": [{"id": "r1", "text": "Staff use approved apps only."},
                    {"id": "r2", "text": "Submit the request form; the DPO replies in 10 days."}]},
     ]}))
-    (tmp_path / "template.md").write_text("# Brief\n\n{ask}\n\n{done}\n\n{unknown-key}\n")
+    (tmp_path / "template.md").write_text(
+        "# Brief\n\n{ask}\n\n{done}\n\n{decision}\n\n{unknown-key}\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -105,7 +108,7 @@ def test_checks_save_and_restore(folder: Path):
 def test_every_control_is_labelled(folder: Path):
     course = open_module(MID)
     for widget in (course.check("q1"), course.check("q2"), course.prompt("ask"),
-                   course.prompt("done")):
+                   course.prompt("done"), course.prompt("decision")):
         for control in widget.controls:
             if hasattr(control, "description"):
                 assert control.description.strip(), control
@@ -119,9 +122,13 @@ def test_prompts_feed_the_work_product_and_progress(folder: Path):
     assert "0 of" in panel.panel.value
     course.prompt("ask").controls[0].value = "Fund a privacy lead."
     course.prompt("done").controls[1].value = True
+    choice = course.prompt("decision")
+    assert choice.controls[0].value is None
+    choice.controls[0].value = "decline"
+    assert open_module(MID).prompt("decision").controls[0].value == "decline"
     result = course.work_product("template.md", "my-brief.md")
     text = (folder / "my-brief.md").read_text()
-    assert "Fund a privacy lead." in text and "- Training" in text
+    assert "Fund a privacy lead." in text and "- Training" in text and "Decline" in text
     assert "{unknown-key}" in text  # unknown placeholders are left visible, not an error
     assert (folder / "my-brief.html").read_text().startswith("<!doctype html>")
     assert "my-brief.md" in result.data
