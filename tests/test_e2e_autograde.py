@@ -22,8 +22,14 @@ MIN_CHECKS = 5  # every module has at least five graded checks
 
 
 def generate(course: Path, module_id: str) -> Path:
-    """Enter one module in the copy's gradebook (and regenerate its release there)."""
-    result = nbgrader_api(course).generate_assignment(module_id, force=True, create=True)
+    """Enter one module in the copy's gradebook. nbgrader's by-product release goes to a scratch
+    folder: learners get the committed release/ (with its scaffolds), as in a real cohort."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        api = nbgrader_api(course)
+        api.coursedir.release_directory = scratch
+        result = api.generate_assignment(module_id, force=True, create=True)
     assert result["success"], result.get("error")
     return course
 

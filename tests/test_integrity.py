@@ -66,7 +66,9 @@ def test_no_graded_key_ships_to_learners(module_id: str):
     hidden_lines = [
         line.strip()
         for cell in graded_cells(notebook("source", module_id))
-        for line in cell.source.split("### BEGIN HIDDEN TESTS")[-1].splitlines()
+        if "### BEGIN HIDDEN TESTS" in cell.source
+        for line in cell.source.split("### BEGIN HIDDEN TESTS")[-1]
+        .split("### END HIDDEN TESTS")[0].splitlines()
         # Lines of brackets alone (a key written over several lines) prove nothing.
         if sum(ch.isalnum() for ch in line) >= 3 and "HIDDEN TESTS" not in line
     ]
