@@ -46,6 +46,18 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Test cells of clicked answers are scored again outside the learner's kernel, from the saved
+# answers (privacy_course/trusted.py): code in the notebook cannot fake a pass.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "privacy_course.trusted.ScoreFromResponses",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # A learner's responses file is their work: autograde must never overwrite it from source/.
 c.Autograde.exclude_overwriting = {
     name: [f"{name}.responses.json"]

@@ -25,6 +25,7 @@ from .cohort import Cohort, submitted
 from .responses import atomic_write_json
 
 ISSUES_FILE = "grading-issues.json"
+BLOCKING_FLAGS = ("wrong file name", "no notebook", "the notebook file", "notebook format")
 
 
 @dataclass(frozen=True)
@@ -51,34 +52,92 @@ def explain(error: str) -> str:
     return lines[-1][:200] if lines else "grading failed for an unknown reason"
 
 
-def notes_from_log(log: str) -> tuple[str, ...]:
-    notes = []
-    if "Missing grade cell" in log:
-        notes.append("a deleted test cell was restored before grading")
-    return tuple(notes)
-
-
 _API: Any = None
 
 
-def _worker_init(root: str, name: str) -> None:
+def _worker_init(root: str, name: str, sandboxed: bool) -> None:
     global _API
+    import atexit
     import logging
+    import shutil
 
     cohort = Cohort(Path(root), name)
-    _API = cohort.api()
+    config = cohort.config()
+    if sandboxed:
+        from .sandbox import worker_setup
+
+        settings = sandbox_settings(Path(root))
+        folder = worker_setup(settings)
+        atexit.register(shutil.rmtree, folder, True)
+        # The kernel speaks to nbgrader over Unix sockets: the sandbox has no network at all.
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(folder, "run", "kernel")
+        config.LimitedExecute.output_kb = settings["output_kb"]
+        config.Autograde.autograde_preprocessors = [
+            "privacy_course.sandbox.LimitedExecute" if p == "nbgrader.preprocessors.Execute"
+            else p for p in config.Autograde.autograde_preprocessors]
+    _API = cohort.api(config)
     _API.log.setLevel(logging.WARNING)
 
 
+def sandbox_settings(root: Path) -> dict[str, Any]:
+    from .config import SandboxSettings, load_config
+
+    settings = SandboxSettings(config=load_config(root))
+    return {name: getattr(settings, name) for name in (
+        "cpu_seconds", "memory_mb", "processes", "file_size_mb", "tmp_mb", "output_kb")}
+
+
+def use_sandbox(root: Path, warn: Any = None) -> bool:
+    """Whether grading runs in the restricted kernel. Refuses (raises SandboxUnavailable) when
+    isolation is impossible, unless the facilitator opted out in grader_config.py."""
+    from .config import SandboxSettings, load_config
+    from .sandbox import SandboxUnavailable, check_available
+
+    settings = SandboxSettings(config=load_config(root))
+    warn = warn or (lambda text: print(text, file=sys.stderr))
+    if not settings.enabled:
+        if not settings.allow_unsandboxed:
+            raise SandboxUnavailable("c.SandboxSettings.enabled = False also needs "
+                                     "c.SandboxSettings.allow_unsandboxed = True")
+        warn("WARNING: grading runs learners' code WITHOUT the sandbox "
+             "(SandboxSettings.allow_unsandboxed): it can read the gradebook and other work.")
+        return False
+    try:
+        check_available()
+    except SandboxUnavailable:
+        if not settings.allow_unsandboxed:
+            raise
+        warn("WARNING: the grading sandbox is not available here and "
+             "SandboxSettings.allow_unsandboxed is set: learners' code runs unisolated.")
+        return False
+    return True
+
+
 def _grade_one(module_id: str, learner: str) -> Outcome:
+    from . import trusted
+    from .integrity import inspect_graded, inspect_submission
+
+    root = Path(_API.coursedir.source_directory).parent
+    folder = Path(_API.coursedir.root) / "submitted" / learner / module_id
+    before = inspect_submission(root, folder, module_id)
+    trusted.NOTES.clear()
     try:
         result = _API.autograde(module_id, learner, force=True, create=True)
     except Exception as exc:  # nbgrader normally reports failures in `result`; belt and braces
-        return Outcome(module_id, learner, False, explain(repr(exc)))
+        return Outcome(module_id, learner, False, explain(repr(exc)), tuple(before))
     log = result.get("log") or ""
+    graded = Path(_API.coursedir.root) / "autograded" / learner / module_id / f"{module_id}.ipynb"
+    notes = [*before, *trusted.NOTES,
+             *(inspect_graded(graded) if result.get("success") else [])]
+    notes = tuple(dict.fromkeys(notes))  # each once, in order
     if result.get("success"):
-        return Outcome(module_id, learner, True, notes=notes_from_log(log))
-    return Outcome(module_id, learner, False, explain((result.get("error") or "") + "\n" + log))
+        return Outcome(module_id, learner, True, notes=notes)
+    # When the folder itself was wrong, say so rather than quote nbgrader's traceback.
+    known = [n for n in before if n.startswith(BLOCKING_FLAGS)]
+    problem = known[0] if known else explain((result.get("error") or "") + "\n" + log)
+    return Outcome(module_id, learner, False, problem,
+                   tuple(n for n in notes if n != problem))
 
 
 def tasks_for(cohort: Cohort, modules: list[str], only_new: bool = False) -> list[tuple[str, str]]:
@@ -172,13 +231,14 @@ def grade(
     if not tasks:
         return []
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    sandboxed = use_sandbox(cohort.root)
     bar = progress if progress is not None else Progress(len(tasks))
     outcomes: list[Outcome] = []
     # "spawn": nbgrader's kernels and zmq sockets must not be inherited through fork.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_worker_init,
-                             initargs=(str(cohort.root), cohort.name)) as pool:
+                             initargs=(str(cohort.root), cohort.name, sandboxed)) as pool:
         futures = [pool.submit(_grade_one, m, learner) for m, learner in tasks]
         for future in as_completed(futures):
             try:

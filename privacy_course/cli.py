@@ -273,10 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .cohort import CohortError
     from .roster import RosterError
+    from .sandbox import SandboxUnavailable
 
     try:
         return args.func(args)
-    except (ConfigError, CohortError, RosterError) as exc:
+    except (ConfigError, CohortError, RosterError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -103,3 +103,24 @@ def load_config(root: Path | None = None) -> Config:
 def course_settings(config: Config) -> CourseSettings:
     """The course's own settings from a loaded configuration."""
     return CourseSettings(config=config)
+
+
+class SandboxSettings(Configurable):
+    """Limits of the restricted kernel that runs learners' notebooks during grading."""
+
+    enabled = Bool(True, help="Grade in the restricted kernel (bubblewrap).").tag(config=True)
+    allow_unsandboxed = Bool(
+        False,
+        help="Set to True only where isolation is impossible (no user namespaces): grading then "
+        "runs learners' code with the facilitator's rights, and every run warns about it.",
+    ).tag(config=True)
+    cpu_seconds = Integer(120, min=1, help="CPU seconds per notebook.").tag(config=True)
+    memory_mb = Integer(3072, min=256, help="Address space per notebook kernel (MB).").tag(
+        config=True)
+    processes = Integer(256, min=8, help="Processes the sandbox user may run.").tag(config=True)
+    file_size_mb = Integer(64, min=1, help="Largest file a notebook may write (MB).").tag(
+        config=True)
+    tmp_mb = Integer(128, min=1, help="Size of the notebook's private /tmp (MB).").tag(
+        config=True)
+    output_kb = Integer(512, min=1, help="Output kept per cell (KB); the rest is cut.").tag(
+        config=True)

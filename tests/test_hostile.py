@@ -1,0 +1,246 @@
+"""Bad and hostile submissions, graded in one run beside two ordinary learners.
+
+For each kind: the run completes, the ordinary learners are graded exactly as they would be
+alone, nothing outside that learner's own rows and folders changes, nothing secret leaks into
+the graded notebook, and the outcome carries the expected flag."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from privacy_course import autograde
+from privacy_course import cohort as cohorts
+from privacy_course.completion import completion
+
+from .conftest import copy_course
+from .grading_helpers import submit_folder
+from .learner import answer_key, run_module
+
+pytestmark = pytest.mark.slow
+MODULE = "m01-making-the-case"
+NB = f"{MODULE}.ipynb"
+RESPONSES = f"{MODULE}.responses.json"
+
+LIMITS = """
+# Tight limits so the hostile suite runs quickly.
+c.Execute.timeout = 8
+c.ExecutePreprocessor.timeout = 8
+c.SandboxSettings.cpu_seconds = 30
+c.SandboxSettings.memory_mb = 1536
+c.SandboxSettings.file_size_mb = 16
+c.SandboxSettings.processes = 64
+c.SandboxSettings.output_kb = 256
+"""
+
+
+def typed(code: str):
+    """The learner types `code` into the one cell meant to stay empty."""
+    def mutate(folder: Path) -> None:
+        nb = nbformat.read(folder / NB, as_version=4)
+        cell = next(c for c in nb.cells if c.get("id") == "answer-key")
+        cell.source = code
+        nbformat.write(nb, folder / NB)
+    return mutate
+
+
+def edit_nb(change):
+    def mutate(folder: Path) -> None:
+        nb = nbformat.read(folder / NB, as_version=4)
+        change(nb)
+        nbformat.write(nb, folder / NB)
+    return mutate
+
+
+def write(name: str, text: str):
+    def mutate(folder: Path) -> None:
+        (folder / name).write_text(text, encoding="utf-8")
+    return mutate
+
+
+def rename(folder: Path) -> None:
+    (folder / NB).rename(folder / "my copy.ipynb")
+
+
+def empty(folder: Path) -> None:
+    for item in folder.iterdir():
+        item.unlink()
+
+
+def drop_responses(folder: Path) -> None:
+    (folder / RESPONSES).unlink()
+
+
+def fake_scenarios(folder: Path) -> None:
+    data = json.loads((folder / RESPONSES).read_text())
+    for state in data["scenarios"].values():
+        state["trail"] = []
+        state["finished"] = True
+    (folder / RESPONSES).write_text(json.dumps(data))
+
+
+def wrong_answers(folder: Path) -> None:
+    data = json.loads((folder / RESPONSES).read_text())
+    for key in list(data["answers"]):
+        if key in WRONG:
+            data["answers"][key] = WRONG[key]
+    (folder / RESPONSES).write_text(json.dumps(data))
+
+
+WRONG: dict = {}
+LEAK_PROBE = """
+import os
+for path in ["../../../gradebook.db", "COHORT/gradebook.db", "COURSE/grader_config.py",
+             "COURSE/source", "../../bob", "COHORT/submitted/bob", "/root/.bash_history",
+             "/root/.ssh", "/home", "/etc/passwd", "/etc/shadow"]:
+    if os.path.exists(path):
+        print("LE" + "AK:", path)
+"""
+
+# name: (mutation, expected outcome)
+CASES = {
+    "invalid-json": (write(NB, '{"cells": ['), {"ok": False, "problem": "not valid JSON"}),
+    "nbformat-3": (write(NB, json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                         "worksheets": [{"cells": []}]})),
+                   {"ok": False, "problem": "notebook format 3"}),
+    "deleted-test-cell": (edit_nb(lambda nb: nb.cells.remove(
+        next(c for c in nb.cells if c.get("id") == "check-no-news"))),
+        {"note": "test cell check-no-news was deleted", "score": "full"}),
+    "edited-test-cell": (edit_nb(lambda nb: setattr(
+        next(c for c in nb.cells if c.get("id") == "check-no-news"), "source", "pass")),
+        {"note": "test cell check-no-news was edited", "score": "full"}),
+    "retyped-markdown": (edit_nb(lambda nb: nb.cells.__setitem__(0, nbformat.v4.new_code_cell(
+        nb.cells[0].source, id=nb.cells[0].id, metadata=nb.cells[0].metadata))),
+        {"note": "read-only cell header was changed from markdown to code", "score": "full"}),
+    "infinite-loop": (typed("while True:\n    pass"),
+                      {"note": "ran longer than the time limit", "score": "full"}),
+    "memory-bomb": (typed("blocks = [bytearray(256 * 1024 * 1024) for _ in range(64)]"),
+                    {"note": "memory limit", "score": "full"}),
+    "fork-bomb": (typed("import os, time\nkids = 0\nwhile kids < 10000:\n"
+                        "    if os.fork() == 0:\n        time.sleep(20)\n        os._exit(0)\n"
+                        "    kids += 1"), {"note": "process limit", "score": "full"}),
+    "huge-file": (typed("with open('big.bin', 'wb') as f:\n    for _ in range(1024):\n"
+                        "        f.write(b'0' * 1024 * 1024)"),
+                  {"note": "file size limit", "score": "full"}),
+    "huge-output": (typed("for _ in range(100):\n    print('x' * 1024 * 1024)"),
+                    {"note": "output limit", "score": "full"}),
+    "os-exit": (typed("import os\nos._exit(1)"), {"ok": False, "problem": "kernel crashed"}),
+    "segfault": (typed("import ctypes\nctypes.string_at(0)"),
+                 {"ok": False, "problem": "kernel crashed"}),
+    "read-secrets": (typed(LEAK_PROBE), {"score": "full", "no_leak": True}),
+    "network": (typed("import socket\ntry:\n    socket.create_connection(('127.0.0.1', PORT), "
+                      "timeout=3)\n    print('LEAK: connected')\nexcept OSError as e:\n"
+                      "    print('blocked', e)"), {"score": "full", "no_leak": True}),
+    "monkeypatch-grader": (lambda f: (wrong_answers(f), typed(
+        "import privacy_course.grading as g\ng.expect_choice = lambda *a, **k: None\n"
+        "course.expect = lambda *a, **k: None")(f)),
+        {"note": "scored from the saved answers", "score": "zero"}),
+    "always-equal": (lambda f: (wrong_answers(f), typed(
+        "class Same(str):\n    def __eq__(self, other):\n        return True\n"
+        "    __hash__ = str.__hash__\n"
+        "for key in list(course.store.data['answers']):\n"
+        "    course.store.data['answers'][key] = Same('x')\n"
+        "course.store.set_answer('x', 'x')")(f)), {"score": "zero"}),
+    "fake-scenarios": (fake_scenarios, {"note": "no recorded choice reaches its end"}),
+    "renamed-notebook": (rename, {"ok": False, "problem": "wrong file name"}),
+    "empty-folder": (empty, {"ok": False, "problem": "no notebook in the submission"}),
+    "no-responses": (drop_responses, {"note": "no saved answers file", "score": "zero"}),
+}
+
+
+def tree_hash(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        for item in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(str(item).encode())
+            digest.update(item.read_bytes())
+    return digest.hexdigest()
+
+
+def test_hostile_submissions(tmp_path: Path):
+    course = copy_course(tmp_path / "course", [MODULE])
+    config = course / "grader_config.py"
+    config.write_text(config.read_text() + LIMITS)
+    names = ["alice", "bob", *CASES]
+    (tmp_path / "roster.csv").write_text("id,first_name,last_name,email\n" + "".join(
+        f"{n},{n.title()},Learner,{n}@example.org\n" for n in names))
+    cohort = cohorts.create_cohort(course, "hostile", tmp_path / "roster.csv")
+
+    key = answer_key(course / "source" / MODULE / NB)
+    checks = json.loads(json.dumps(key))
+    for check_id, expected in checks.items():
+        WRONG[check_id] = "a" if expected != "a" else "b"
+    good = tmp_path / "good"
+    shutil.copytree(course / "release" / MODULE, good)
+    run_module(good / NB, answers=key)
+    partial = tmp_path / "partial"
+    shutil.copytree(course / "release" / MODULE, partial)
+    run_module(partial / NB, answers={**key, **{k: WRONG[k] for k in list(WRONG)[:2]}})
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    threading.Thread(target=lambda: listener.accept(), daemon=True).start()
+    port = listener.getsockname()[1]
+
+    submit_folder(cohort.folder, "alice", MODULE, good)
+    submit_folder(cohort.folder, "bob", MODULE, partial)
+    for name, (mutate, _expect) in CASES.items():
+        folder = submit_folder(cohort.folder, name, MODULE, good)
+        mutate(folder)
+        if name in ("network", "read-secrets"):
+            nb = nbformat.read(folder / NB, as_version=4)
+            cell = next(c for c in nb.cells if c.get("id") == "answer-key")
+            cell.source = (cell.source.replace("PORT", str(port))
+                           .replace("COHORT", str(cohort.folder)).replace("COURSE", str(course)))
+            nbformat.write(nb, folder / NB)
+
+    protected = [course / "source", course / "release", course / "modules", config]
+    before = tree_hash(*protected[:3]) + hashlib.sha256(config.read_bytes()).hexdigest()
+    outcomes = {o.learner: o for o in autograde.grade(cohort, [MODULE], workers=2,
+                                                      progress=autograde._Quiet())}
+    after = tree_hash(*protected[:3]) + hashlib.sha256(config.read_bytes()).hexdigest()
+    listener.close()
+    assert before == after, "grading changed the course folder"
+    assert len(outcomes) == len(names), "every submission has an outcome"
+
+    with cohort.gradebook() as gb:
+        scores = {d["student"]: (d["score"], d["max_score"]) for d in gb.submission_dicts(MODULE)}
+    full = scores["alice"][1]
+    assert scores["alice"] == (full, full) and not outcomes["alice"].notes
+    assert scores["bob"] == (full - 2, full) and not outcomes["bob"].notes
+
+    failures = []
+    for name, (_mutate, expect) in CASES.items():
+        outcome = outcomes[name]
+        said = f"{outcome.problem} | {'; '.join(outcome.notes)}"
+        if outcome.ok != expect.get("ok", True):
+            failures.append(f"{name}: graded={outcome.ok} ({said})")
+        if "problem" in expect and expect["problem"] not in outcome.problem:
+            failures.append(f"{name}: problem {outcome.problem!r}")
+        if "note" in expect and expect["note"] not in " ".join(outcome.notes):
+            failures.append(f"{name}: notes {said!r}")
+        score = scores.get(name, (0.0, full))[0]
+        if expect.get("score") == "full" and score != full:
+            failures.append(f"{name}: score {score} (expected full marks) {said}")
+        if expect.get("score") == "zero" and score != 0:
+            failures.append(f"{name}: score {score} (expected 0) {said}")
+        graded = cohort.folder / "autograded" / name / MODULE / NB
+        if expect.get("no_leak"):
+            cell = next(c for c in nbformat.read(graded, as_version=4).cells
+                        if c.get("id") == "answer-key")
+            if "LEAK" in json.dumps(cell.get("outputs", [])):
+                failures.append(f"{name}: the sandbox let something through: {cell.outputs}")
+    assert not failures, "\n".join(failures)
+
+    # The flags reach the completion table in plain words, never as a silent zero.
+    rows = {r.id: r for r in completion(cohort)}
+    assert "memory limit" in " ".join(rows["memory-bomb"].results[MODULE].flags)
+    assert rows["invalid-json"].results[MODULE].state == "could not be graded"
