@@ -66,6 +66,12 @@ def _pids_cgroup(limit: int) -> Path | None:
         return None
     for base in PIDS_CGROUPS:
         try:
+            for stale in Path(base).glob("privacy-course-*"):  # left by a killed grading run
+                try:
+                    if not (stale / "cgroup.procs").read_text().strip():
+                        stale.rmdir()
+                except OSError:
+                    pass
             group = Path(base) / f"privacy-course-{os.getpid()}"
             group.mkdir(exist_ok=True)
             (group / "pids.max").write_text(str(limit))
