@@ -36,7 +36,8 @@ def _cmd_start(args: argparse.Namespace) -> int:
     from .start import start
 
     return start(find_course_root(), workspace=args.workspace, port=args.port,
-                 open_browser=not args.no_browser, cohort=args.cohort, learner_id=args.learner)
+                 open_browser=not args.no_browser, cohort=args.cohort, learner_id=args.learner,
+                 facilitator=args.facilitator)
 
 
 def _cohort(args: argparse.Namespace):
@@ -222,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cohort", help="join a cohort's released modules instead of self-study")
     p.add_argument("--learner", help="your learner id in the cohort's roster (default: your "
                                      "computer user name)")
+    p.add_argument("--facilitator", action="store_true",
+                   help="the facilitator's JupyterLab (formgrader, create-assignment) on the "
+                        "cohort given with --cohort, or on the built-in course")
     p.set_defaults(func=_cmd_start)
 
     p = sub.add_parser("cohort", help="create, list or extend cohorts")

@@ -193,12 +193,33 @@ def create_cohort(root: Path, name: str, roster: Path) -> Cohort:
     except BaseException:
         shutil.rmtree(cohort.folder, ignore_errors=True)
         raise
+    write_nbgrader_config(cohort)
     cohort.info_path.write_text(json.dumps({
         "name": name,
         "course_id": name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }, indent=1) + "\n", encoding="utf-8")
     return cohort
+
+
+COHORT_NBGRADER_CONFIG = """\
+# Written by `privacy-course cohort create`. nbgrader run in this folder (plain `nbgrader ...`,
+# or the facilitator's formgrader) uses this cohort's course id, folders and gradebook:
+# the course's grader_config.py plus the cohort's settings, as privacy-course computes them.
+from pathlib import Path
+
+from privacy_course.cohort import Cohort
+
+c = get_config()  # noqa: F821
+c.merge(Cohort(Path({root!r}), {name!r}).config())
+"""
+
+
+def write_nbgrader_config(cohort: Cohort) -> Path:
+    path = cohort.folder / "nbgrader_config.py"
+    path.write_text(COHORT_NBGRADER_CONFIG.format(root=str(cohort.root), name=cohort.name),
+                    encoding="utf-8")
+    return path
 
 
 def add_learners(root: Path, name: str, roster: Path) -> list[Learner]:

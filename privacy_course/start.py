@@ -92,25 +92,33 @@ def write_learner_jupyter_config(root: Path, config_dir: Path, cohort: str | Non
                                  learner_id: str | None = None) -> None:
     """A Jupyter configuration folder for the learner's server (JUPYTER_CONFIG_DIR)."""
     learner = exchange_config(load_config(root), cohort, learner_id)
-    (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
-    (config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension").mkdir(
-        parents=True, exist_ok=True)
+    config_dir.mkdir(parents=True, exist_ok=True)
     lines = ["# Written by `privacy-course start`; the learner's view of the course exchange.",
              "c = get_config()  # noqa: F821"]
     for section, values in learner.items():
         for key, value in values.items():
             lines.append(f"c.{section}.{key} = {value!r}")
     (config_dir / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write_lab_config(config_dir, facilitator=False)
+
+
+def _write_lab_config(config_dir: Path, facilitator: bool) -> None:
+    """Which nbgrader tools a Lab shows: a learner's has the Assignments tab and Validate, with
+    the facilitator's tools disabled and locked (so the learner cannot switch them back on)."""
+    (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
+    settings = config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    hidden = [] if facilitator else LEARNER_DISABLED_LABEXTENSIONS
     (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {name: True for name in LEARNER_DISABLED_LABEXTENSIONS}},
+        {"disabledExtensions": {name: True for name in hidden},
+         "lockedExtensions": {name: True for name in hidden}},
         indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    server = {name: facilitator for name in LEARNER_DISABLED_SERVER_EXTENSIONS}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"jpserver_extensions": {
-            name: False for name in LEARNER_DISABLED_SERVER_EXTENSIONS}}},
-        indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        {"ServerApp": {"jpserver_extensions": server}}, indent=1, sort_keys=True) + "\n",
+        encoding="utf-8")
     # No news or update check: it would reach for the internet and cover the page.
-    (config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-     / "notification.jupyterlab-settings").write_text(
+    (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}) + "\n", encoding="utf-8")
 
 
@@ -132,16 +140,38 @@ def prepare_workspace(root: Path, workspace: Path | None = None, cohort: str | N
     return workspace, env
 
 
+def prepare_facilitator(root: Path, cohort: str | None = None) -> tuple[Path, dict[str, str]]:
+    """The facilitator's Lab runs in the cohort's folder (or the course folder for the built-in
+    course), where nbgrader finds that cohort's configuration, with every nbgrader tool on."""
+    if cohort:
+        from .cohort import open_cohort, write_nbgrader_config
+
+        folder = open_cohort(root, cohort).folder
+        write_nbgrader_config(open_cohort(root, cohort))
+    else:
+        folder = root
+    config_dir = folder / ".jupyter-facilitator"
+    _write_lab_config(config_dir, facilitator=True)
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_DIR"] = str(config_dir)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return folder, env
+
+
 def start(root: Path, workspace: Path | None = None, port: int = 8888,
           open_browser: bool = True, cohort: str | None = None,
-          learner_id: str | None = None) -> int:
-    """Prepare the learner's workspace and run JupyterLab in it until it is stopped."""
-    workspace, env = prepare_workspace(root, workspace, cohort, learner_id)
-    course_id = cohort or load_config(root).CourseDirectory.course_id
-    print(f"Your course folder: {workspace / course_id}")
+          learner_id: str | None = None, facilitator: bool = False) -> int:
+    """Prepare the learner's workspace (or, with `facilitator`, the facilitator's view) and run
+    JupyterLab there until it is stopped."""
+    if facilitator:
+        workspace, env = prepare_facilitator(root, cohort)
+    else:
+        workspace, env = prepare_workspace(root, workspace, cohort, learner_id)
+    course_id = "" if facilitator else cohort or load_config(root).CourseDirectory.course_id
+    print(f"Course folder: {workspace / course_id}")
     args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}",
             f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--LabApp.default_url=/lab/tree/{course_id}"]
+            f"--LabApp.default_url=/lab/tree/{course_id}".rstrip("/")]
     if not open_browser:
         args.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:

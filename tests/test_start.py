@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,32 +38,46 @@ def get(url: str) -> tuple[int, str]:
         return exc.code, ""
 
 
-def test_start_serves_the_course_on_lab(course_copy: Path, tmp_path: Path):
+@contextmanager
+def lab(course: Path, *args: str) -> Iterator[str]:
+    """Run `privacy-course start ARGS` and yield its base URL once /lab answers."""
     port = free_port()
-    workspace = tmp_path / "learner"
     env = {**os.environ, "JUPYTER_TOKEN": TOKEN}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "privacy_course.cli", "start", "--no-browser",
-         f"--port={port}", f"--workspace={workspace}"],
-        cwd=course_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "privacy_course.cli", "start", "--no-browser", f"--port={port}",
+         *args], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         status = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and proc.poll() is None:
             try:
-                status, page = get(f"{base}/lab?token={TOKEN}")
+                status, _page = get(f"{base}/lab?token={TOKEN}")
                 if status == 200:
                     break
             except OSError:
                 pass
             time.sleep(0.5)
         assert status == 200, proc.stdout.read1().decode() if proc.stdout else ""
-        disabled = json.loads(page.split('id="jupyter-config-data"')[1].split(">", 1)[1]
-                              .split("</script>")[0])["disabledExtensions"]
-        assert "@jupyter/nbgrader:formgrader" in disabled
-        assert "@jupyter/nbgrader:create-assignment" in disabled
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def page_config(base: str) -> dict:
+    _status, page = get(f"{base}/lab?token={TOKEN}")
+    return json.loads(page.split('id="jupyter-config-data"')[1].split(">", 1)[1]
+                      .split("</script>")[0])
+
+
+def test_start_serves_the_course_on_lab(course_copy: Path, tmp_path: Path):
+    with lab(course_copy, f"--workspace={tmp_path / 'learner'}") as base:
+        config = page_config(base)
+        for tool in ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"):
+            assert tool in config["disabledExtensions"]
+            assert tool in config["lockedExtensions"]  # the learner cannot turn them back on
         assert get(f"{base}/formgrader?token={TOKEN}")[0] == 404
         for module_id in module_ids(course_copy):
             status, body = get(f"{base}/api/contents/privacy-course/{module_id}?token={TOKEN}")
@@ -70,9 +86,25 @@ def test_start_serves_the_course_on_lab(course_copy: Path, tmp_path: Path):
             assert f"{module_id}.ipynb" in names
         status, body = get(f"{base}/assignments?course_id=privacy-course&token={TOKEN}")
         assert status == 200 and json.loads(body)["success"], body
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+
+
+def test_facilitator_lab_has_the_instructor_tools(tmp_path: Path):
+    from privacy_course.cohort import create_cohort
+
+    from .conftest import copy_course
+
+    course = copy_course(tmp_path / "course", ["m01-making-the-case"])
+    (tmp_path / "roster.csv").write_text("id,first_name,last_name,email\n"
+                                         "alice,Alice,Adams,alice@example.org\n")
+    create_cohort(course, "spring", tmp_path / "roster.csv")
+    with lab(course, "--facilitator", "--cohort=spring") as base:
+        config = page_config(base)
+        assert "@jupyter/nbgrader:formgrader" not in config.get("disabledExtensions", [])
+        status, page = get(f"{base}/formgrader?token={TOKEN}")
+        assert status == 200
+        status, body = get(f"{base}/formgrader/api/assignments?token={TOKEN}")
+        assert status == 200
+        assert "m01-making-the-case" in body  # this cohort's gradebook
 
 
 def test_start_never_overwrites_learner_work(course_copy: Path, tmp_path: Path):
