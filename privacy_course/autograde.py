@@ -60,6 +60,10 @@ def _worker_init(root: str, name: str, sandboxed: bool) -> None:
     import atexit
     import logging
     import shutil
+    import warnings
+
+    # nbgrader's own SQLAlchemy session warnings say nothing a facilitator can act on.
+    warnings.filterwarnings("ignore", module=r"nbgrader\..*")
 
     cohort = Cohort(Path(root), name)
     config = cohort.config()

@@ -130,7 +130,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     problems = [o for o in outcomes if not o.ok or o.notes]
     print(f"Graded {sum(o.ok for o in outcomes)} of {len(outcomes)} submission(s).")
     if problems:
-        print("\nWhat went wrong, per learner:")
+        print("\nProblems and flags, per learner:")
         print(f"  {'learner':<20} {'module':<28} problem")
         for o in problems:
             text = o.problem if not o.ok else "; ".join(o.notes)

@@ -31,9 +31,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nbgrader.preprocessors import Execute
-from traitlets import Integer
-
 ENV = "PRIVACY_COURSE_SANDBOX"
 
 
@@ -164,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     # bwrap gets a process group of its own: jupyter_client interrupts a kernel by signalling
     # the launcher's group, and SIGINT would end bwrap (and the kernel with it). The launcher
     # passes interrupts on to the kernel itself, which runs as PID 1 of its namespace.
+    # The kernel's own console chatter (connection banners) is of no use to a facilitator.
     process = subprocess.Popen(command, pass_fds=(info_write,), process_group=0,
+                               stdout=subprocess.DEVNULL,
                                preexec_fn=lambda: _set_limits(limits, cgroup))
     os.close(info_write)
     with os.fdopen(info_read) as info:
@@ -238,30 +237,48 @@ def worker_setup(limits: dict[str, Any]) -> str:
     return folder
 
 
-class LimitedExecute(Execute):
-    """nbgrader's Execute, keeping at most `output_kb` of output per cell (the rest is dropped
-    as it arrives, so printing 100 MB cannot exhaust the grader's memory)."""
+def _limited_execute_class() -> type:
+    from nbgrader.preprocessors import Execute
+    from traitlets import Integer
 
-    output_kb = Integer(512).tag(config=True)
+    class LimitedExecute(Execute):
+        """nbgrader's Execute, keeping at most `output_kb` of output per cell (the rest is dropped
+        as it arrives, so printing 100 MB cannot exhaust the grader's memory)."""
 
-    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-        budget = self.output_kb * 1024 - sum(len(json.dumps(o)) for o in outs)
-        if any("[output limit" in str(o.get("data", "")) for o in outs):
-            return None  # already cut: drop the rest
-        incoming = len(json.dumps(msg.get("content", {})))
-        if incoming <= budget:
-            return super().output(outs, msg, display_id, cell_index)
-        content = msg.get("content", {})
-        if msg.get("msg_type") == "stream" and budget > 0:
-            # Keep the first part of an oversized stream (one message can hold 100 MB).
-            msg = {**msg, "content": {**content, "text": content.get("text", "")[:budget]}}
-            super().output(outs, msg, display_id, cell_index)
-        from nbformat.v4 import new_output
+        output_kb = Integer(512).tag(config=True)
 
-        # A display, not a stream: streams are merged and then cut line by line.
-        outs.append(new_output("display_data", data={"text/plain": (
-            f"[output limit: more than {self.output_kb} KB; the rest was cut]")}))
-        return None
+        def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+            budget = self.output_kb * 1024 - sum(len(json.dumps(o)) for o in outs)
+            if any("[output limit" in str(o.get("data", "")) for o in outs):
+                return None  # already cut: drop the rest
+            incoming = len(json.dumps(msg.get("content", {})))
+            if incoming <= budget:
+                return super().output(outs, msg, display_id, cell_index)
+            content = msg.get("content", {})
+            if msg.get("msg_type") == "stream" and budget > 0:
+                # Keep the first part of an oversized stream (one message can hold 100 MB).
+                msg = {**msg, "content": {**content, "text": content.get("text", "")[:budget]}}
+                super().output(outs, msg, display_id, cell_index)
+            from nbformat.v4 import new_output
+
+            # A display, not a stream: streams are merged and then cut line by line.
+            outs.append(new_output("display_data", data={"text/plain": (
+                f"[output limit: more than {self.output_kb} KB; the rest was cut]")}))
+            return None
+
+    LimitedExecute.__qualname__ = "LimitedExecute"
+    return LimitedExecute
+
+
+def __getattr__(name: str) -> Any:
+    # `LimitedExecute` is built on first use, not at import: this module is also the kernel
+    # launcher (`python -m privacy_course.sandbox`), run once per graded notebook, and importing
+    # nbgrader there cost several seconds per notebook (and per `privacy-course` command).
+    if name == "LimitedExecute":
+        cls = _limited_execute_class()
+        globals()["LimitedExecute"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":
