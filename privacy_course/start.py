@@ -99,12 +99,13 @@ def write_learner_jupyter_config(root: Path, config_dir: Path, cohort: str | Non
         for key, value in values.items():
             lines.append(f"c.{section}.{key} = {value!r}")
     (config_dir / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _write_lab_config(config_dir, facilitator=False)
+    write_lab_config(config_dir, facilitator=False)
 
 
-def _write_lab_config(config_dir: Path, facilitator: bool) -> None:
+def write_lab_config(config_dir: Path, facilitator: bool = False) -> None:
     """Which nbgrader tools a Lab shows: a learner's has the Assignments tab and Validate, with
-    the facilitator's tools disabled and locked (so the learner cannot switch them back on)."""
+    the facilitator's tools disabled and locked (so the learner cannot switch them back on).
+    Also used by deploy/image's role script to bake both roles into the image."""
     (config_dir / "labconfig").mkdir(parents=True, exist_ok=True)
     settings = config_dir / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)
@@ -151,7 +152,7 @@ def prepare_facilitator(root: Path, cohort: str | None = None) -> tuple[Path, di
     else:
         folder = root
     config_dir = folder / ".jupyter-facilitator"
-    _write_lab_config(config_dir, facilitator=True)
+    write_lab_config(config_dir, facilitator=True)
     env = dict(os.environ)
     env["JUPYTER_CONFIG_DIR"] = str(config_dir)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")

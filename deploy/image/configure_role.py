@@ -1,0 +1,158 @@
+"""Write the Jupyter configuration of a learner's or a facilitator's server on a hub.
+
+    python configure_role.py --role learner     --config-dir /etc/privacy-course/learner
+    python configure_role.py --role facilitator --config-dir /etc/privacy-course/facilitator
+    python configure_role.py --init-course-root /srv/privacy-course --from /opt/privacy-course
+
+The image runs the first two at build time, so both folders are owned by root and a learner
+cannot edit them; the hub picks one per user by setting JUPYTER_CONFIG_DIR (the entrypoint maps
+PRIVACY_COURSE_ROLE to it). The Lab part is privacy_course.start's own: a learner's Lab has
+nbgrader's formgrader, create-assignment and course-list disabled *and locked*, and their server
+extensions off; a facilitator's has everything on. The nbgrader part is read when the server
+starts, from the environment the hub sets per user:
+
+    PRIVACY_COURSE_COHORT     the cohort (nbgrader course id) the user belongs to
+    PRIVACY_COURSE_EXCHANGE   the shared exchange folder (default /srv/nbgrader/exchange)
+    PRIVACY_COURSE_ROOT       facilitators: the shared course folder (default /srv/privacy-course)
+    JUPYTERHUB_USER           set by JupyterHub: the learner's id in the exchange
+    JUPYTERHUB_API_TOKEN      set by JupyterHub: turns on nbgrader's JupyterHubAuthPlugin, which
+                              shows a user only the courses of their hub groups
+                              (nbgrader-<cohort>, formgrade-<cohort>)
+
+The third form, run by the entrypoint for facilitators, copies the course (modules, source,
+release, grader_config.py) to the shared course folder the first time, and points its exchange
+at PRIVACY_COURSE_EXCHANGE. It never overwrites an existing course folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from privacy_course.start import write_lab_config
+
+ROLES = ("learner", "facilitator")
+DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
+DEFAULT_COURSE_ROOT = "/srv/privacy-course"
+COURSE_ITEMS = ("modules", "source", "release", "grader_config.py", "nbgrader_config.py")
+HUB_MARK = "# --- on the hub (appended by deploy/image/configure_role.py) ---"
+
+NBGRADER_CONFIG = '''\
+# Written by deploy/image/configure_role.py for the {role}'s server; read at server start.
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821
+cohort = os.environ.get("PRIVACY_COURSE_COHORT", "privacy-course")
+c.CourseDirectory.course_id = cohort
+c.Exchange.root = os.environ.get("PRIVACY_COURSE_EXCHANGE", {exchange!r})
+# Several cohorts share one exchange (without this a second cohort's fetch fails).
+c.Exchange.path_includes_course = True
+if os.environ.get("JUPYTERHUB_API_TOKEN"):
+    # Only the courses of the user's hub groups nbgrader-<cohort> / formgrade-<cohort>.
+    c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
+'''
+
+LEARNER_EXTRA = '''\
+if os.environ.get("JUPYTERHUB_USER"):
+    # Every pod on Kubernetes runs as the same Unix user: submit under the hub user name.
+    c.CourseDirectory.student_id = os.environ["JUPYTERHUB_USER"]
+'''
+
+FACILITATOR_EXTRA = '''\
+root = Path(os.environ.get("PRIVACY_COURSE_ROOT", {root!r}))
+if (root / "cohorts" / cohort / "cohort.json").is_file():
+    # The cohort exists (privacy-course cohort create): its folders, gradebook and settings.
+    from privacy_course.cohort import Cohort
+
+    c.merge(Cohort(root, cohort).config())
+'''
+
+SERVER_CONFIG = '''\
+# Written by deploy/image/configure_role.py. This folder is read-only (owned by root), so the
+# Lab keeps the user's own settings and workspaces in their home.
+import os
+
+c = get_config()  # noqa: F821
+lab = os.path.join(os.path.expanduser("~"), ".jupyter", "lab")
+c.LabApp.user_settings_dir = os.path.join(lab, "user-settings")
+c.LabApp.workspaces_dir = os.path.join(lab, "workspaces")
+'''
+
+FACILITATOR_SERVER_EXTRA = '''\
+# The facilitator's Lab opens on the shared course folder (cohorts/, reports/ live there).
+c.ServerApp.root_dir = os.environ.get("PRIVACY_COURSE_ROOT", {root!r})
+'''
+
+
+def configure(role: str, config_dir: Path, exchange: str = DEFAULT_EXCHANGE,
+              course_root: str = DEFAULT_COURSE_ROOT) -> None:
+    """Write one role's Jupyter configuration folder."""
+    if role not in ROLES:
+        raise SystemExit(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    facilitator = role == "facilitator"
+    write_lab_config(config_dir, facilitator=facilitator)
+    text = NBGRADER_CONFIG.format(role=role, exchange=exchange)
+    text += FACILITATOR_EXTRA.format(root=course_root) if facilitator else LEARNER_EXTRA
+    (config_dir / "nbgrader_config.py").write_text(text, encoding="utf-8")
+    server = SERVER_CONFIG + (FACILITATOR_SERVER_EXTRA.format(root=course_root)
+                              if facilitator else "")
+    (config_dir / "jupyter_server_config.py").write_text(server, encoding="utf-8")
+
+
+def init_course_root(dest: Path, source: Path) -> bool:
+    """Copy the course to the shared course folder once; False if it was already there."""
+    if (dest / "grader_config.py").is_file():
+        return False
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_ITEMS:
+        item = source / name
+        if item.is_dir():
+            shutil.copytree(item, dest / name, dirs_exist_ok=True)
+        elif item.is_file():
+            shutil.copy2(item, dest / name)
+    config = dest / "grader_config.py"
+    config.write_text(config.read_text(encoding="utf-8") + f"\n{HUB_MARK}\n"
+                      f'c.Exchange.root = os.environ.get("PRIVACY_COURSE_EXCHANGE", '
+                      f'{DEFAULT_EXCHANGE!r})\n', encoding="utf-8")
+    return True
+
+
+def describe(config_dir: Path) -> dict:
+    """What a Lab with this configuration folder shows (for checks and `--show`)."""
+    page = json.loads((config_dir / "labconfig" / "page_config.json").read_text())
+    server = json.loads((config_dir / "jupyter_server_config.json").read_text())
+    return {"disabled": sorted(page.get("disabledExtensions", {})),
+            "locked": sorted(page.get("lockedExtensions", {})),
+            "server_extensions": server["ServerApp"]["jpserver_extensions"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--role", choices=ROLES)
+    parser.add_argument("--config-dir", type=Path)
+    parser.add_argument("--exchange", default=DEFAULT_EXCHANGE)
+    parser.add_argument("--course-root", default=DEFAULT_COURSE_ROOT)
+    parser.add_argument("--init-course-root", type=Path, metavar="DEST")
+    parser.add_argument("--from", dest="source", type=Path, default=Path("/opt/privacy-course"))
+    parser.add_argument("--show", action="store_true", help="print what the Lab will show")
+    args = parser.parse_args(argv)
+    if args.init_course_root:
+        made = init_course_root(args.init_course_root, args.source)
+        print(f"course folder {args.init_course_root}: {'created' if made else 'kept'}")
+    if args.role:
+        if not args.config_dir:
+            parser.error("--role needs --config-dir")
+        configure(args.role, args.config_dir, args.exchange, args.course_root)
+        if args.show:
+            print(json.dumps(describe(args.config_dir), indent=1))
+    elif not args.init_course_root:
+        parser.error("give --role and --config-dir, or --init-course-root")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
