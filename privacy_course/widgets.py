@@ -137,7 +137,7 @@ class ScenarioWidget(w.VBox):
     def _render(self) -> None:
         step_id, made = self._position()
         title = escape(self.scenario["title"])
-        heading = f"<h4 id='pc-scenario-{self.scenario['id']}'>Scenario: {title}</h4>"
+        heading = f"<h3 id='pc-scenario-{self.scenario['id']}'>Scenario: {title}</h3>"
         if step_id == END:
             self._render_end(heading)
             return
@@ -366,7 +366,7 @@ class ProgressPanel(w.VBox):
         summary = progress_summary(self.content, self.store, self.work_product)
         done, missing = summary["done"], summary["missing"]
         total = len(done) + len(missing)
-        lines = [f"<h4>Your progress: {len(done)} of {total} done</h4>"]
+        lines = [f"<h3>Your progress: {len(done)} of {total} done</h3>"]
         if self.store.problem:
             lines.append(f"<div class='pc-problem' role='alert'><p>{escape(self.store.problem)}"
                          "</p></div>")
