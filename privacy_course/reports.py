@@ -49,23 +49,33 @@ def write_csv(rows: list[LearnerRow], modules: list[str], path: Path) -> Path:
 
 
 def question_difficulty(cohort: Cohort, modules: list[str]) -> list[dict[str, Any]]:
-    """For every graded check: how many graded submissions there are and how many missed it."""
-    out = []
+    """For every graded check: how many graded submissions there are and how many missed it.
+
+    One aggregate query over nbgrader's ORM classes (walking submission -> notebook -> grade
+    objects issued one query per grade: minutes for a cohort of thousands)."""
+    from nbgrader.api import Assignment, BaseCell, Grade, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import case, func
+
+    counts: dict[str, dict[str, tuple[int, int]]] = {m: {} for m in modules}
     with cohort.gradebook() as gb:
-        for module_id in modules:
-            counts: dict[str, list[int]] = {}
-            for submission in gb.assignment_submissions(module_id):
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        if grade.max_score <= 0:
-                            continue
-                        tally = counts.setdefault(grade.name, [0, 0])
-                        tally[0] += 1
-                        if (grade.score or 0) < grade.max_score:
-                            tally[1] += 1
-            for name, (graded, missed) in sorted(counts.items()):
-                out.append({"module": module_id, "check": name, "graded": graded,
-                            "missed": missed})
+        missed = case((func.coalesce(Grade.score, 0.0) < Grade.max_score, 1), else_=0)
+        query = (gb.db.query(Assignment.name, BaseCell.name, func.count(Grade.id),
+                             func.sum(missed))
+                 .select_from(Grade)
+                 .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                 .join(SubmittedAssignment,
+                       SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                 .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                 .join(BaseCell, Grade.cell_id == BaseCell.id)
+                 .filter(Assignment.name.in_(modules), Grade.max_score > 0)
+                 .group_by(Assignment.name, BaseCell.name))
+        for module_id, name, graded, missed_count in query:
+            counts[module_id][name] = (int(graded), int(missed_count or 0))
+    out = []
+    for module_id in modules:
+        for name, (graded, missed_count) in sorted(counts[module_id].items()):
+            out.append({"module": module_id, "check": name, "graded": graded,
+                        "missed": missed_count})
     return out
 
 
@@ -73,6 +83,9 @@ def _png(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+HEATMAP_LABELLED_ROWS = 200
 
 
 def _heatmap(rows: list[LearnerRow], modules: list[str], label: Any) -> str:
@@ -85,14 +98,24 @@ def _heatmap(rows: list[LearnerRow], modules: list[str], label: Any) -> str:
     states = list(SYMBOLS)
     grid = [[states.index(r.results[m].state) for m in modules] for r in rows]
     colours = ["#1b7837", "#e08214", "#fdb863", "#b2abd2", "#b2182b", "#f0f0f0"]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(modules), 0.8 + 0.32 * max(len(rows), 1)))
+    # Beyond HEATMAP_LABELLED_ROWS learners the image keeps that height and drops the per-row
+    # labels and symbols (the table below has them): one row per learner at full height would
+    # exceed matplotlib's largest image (2**16 pixels) from about 1,900 learners.
+    labelled = len(rows) <= HEATMAP_LABELLED_ROWS
+    height = 0.8 + 0.32 * (max(len(rows), 1) if labelled else HEATMAP_LABELLED_ROWS)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(modules), height))
     ax.imshow(grid or [[len(states) - 1] * len(modules)], cmap=ListedColormap(colours),
               vmin=0, vmax=len(states) - 1, aspect="auto")
     ax.set_xticks(range(len(modules)), [m.split("-")[0] for m in modules])
-    ax.set_yticks(range(len(rows)), [label(r) for r in rows])
-    for y, r in enumerate(rows):
-        for x, m in enumerate(modules):
-            ax.text(x, y, SYMBOLS[r.results[m].state], ha="center", va="center", fontsize=7)
+    if labelled:
+        ax.set_yticks(range(len(rows)), [label(r) for r in rows])
+        for y, r in enumerate(rows):
+            for x, m in enumerate(modules):
+                ax.text(x, y, SYMBOLS[r.results[m].state], ha="center", va="center",
+                        fontsize=7)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{len(rows)} learners, one row each, in the order of the table below")
     ax.set_title("Completion by learner and module")
     png = _png(fig)
     plt.close(fig)

@@ -1,0 +1,204 @@
+"""Reports at scale: `privacy-course report` and `privacy-course status` against stock
+`nbgrader export`, on the same gradebook of 5,000 learners x 8 modules (SQLite, or PostgreSQL
+with --postgres).
+
+The gradebook is made by `create_cohort` (small roster, so every module is entered by nbgrader
+with its real graded cells), then filled with bulk inserts through nbgrader's own ORM tables:
+learners, submissions, submitted notebooks, a grade per graded cell and a comment per solution
+or task cell, as autograde writes them. Each graded submission also gets its responses file
+(scenarios finished or not), which completion reads. A seeded mix: 10% did not submit; of the
+rest, most pass, some are partial or blank.
+
+Printed: wall time and peak memory (ru_maxrss of each child process) of each command, and the
+ratio ours/stock; the last line's ratio is the larger of report/export and status/export
+(target <= 0.25).
+
+    python benchmarks/reports_scale.py                # 5,000 learners, SQLite
+    python benchmarks/reports_scale.py --learners 200 --postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import _common
+from _common import ROOT, final, machine, plain_nbgrader_config, run_timed, tool
+
+SEED = 5000
+COHORT = "bench"
+
+
+def _id() -> str:
+    return uuid.uuid4().hex
+
+
+def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dict[str, int]:
+    """Bulk-insert learners and their graded submissions into the cohort's gradebook."""
+    from nbgrader.api import (
+        Comment,
+        Grade,
+        Gradebook,
+        Student,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
+    from sqlalchemy import create_engine
+
+    from privacy_course.cohort import Cohort, db_url_for
+    from privacy_course.content import module_content
+
+    cohort = Cohort(course, COHORT)
+    db_url = db_url_for(course, COHORT)
+    layout = {}
+    with Gradebook(db_url, COHORT) as gb:
+        for module_id in modules:
+            assignment = gb.find_assignment(module_id)
+            notebook = assignment.notebooks[0]
+            layout[module_id] = {
+                "assignment": assignment.id, "notebook": notebook.id,
+                "grades": [(c.id, c.max_score) for c in notebook.grade_cells]
+                + [(c.id, c.max_score) for c in notebook.task_cells],
+                "comments": [c.id for c in notebook.solution_cells]
+                + [c.id for c in notebook.task_cells],
+                "scenarios": list(module_content(course / "source" / module_id,
+                                                 module_id).scenarios),
+            }
+    rng = random.Random(SEED)
+    students = [{"id": s, "first_name": f"First{s[-5:]}", "last_name": f"Last{s[-5:]}",
+                 "email": f"{s}@district.example.org", "lms_user_id": None} for s in learners]
+    subs, nbs, grades, comments = [], [], [], []
+    start = datetime(2027, 1, 10, 9, 0)
+    for learner in learners:
+        for module_id in modules:
+            if rng.random() < 0.10:
+                continue  # did not submit
+            info = layout[module_id]
+            kind = rng.choices(("correct", "partial", "blank"), (0.65, 0.25, 0.10))[0]
+            sub_id, nb_id = _id(), _id()
+            subs.append({"id": sub_id, "assignment_id": info["assignment"],
+                         "student_id": learner, "extension": None,
+                         "timestamp": start + timedelta(minutes=rng.randrange(60 * 24 * 20))})
+            nbs.append({"id": nb_id, "assignment_id": sub_id, "notebook_id": info["notebook"],
+                        "flagged": False, "late_submission_penalty": None})
+            for cell_id, max_score in info["grades"]:
+                if kind == "correct":
+                    score = max_score
+                elif kind == "blank":
+                    score = 0.0
+                else:
+                    score = max_score if rng.random() < 0.6 else 0.0
+                grades.append({"id": _id(), "notebook_id": nb_id, "cell_id": cell_id,
+                               "auto_score": score, "manual_score": None, "extra_credit": None,
+                               "needs_manual_grade": False})
+            for cell_id in info["comments"]:
+                comments.append({"id": _id(), "notebook_id": nb_id, "cell_id": cell_id,
+                                 "auto_comment": "No response.", "manual_comment": None})
+            finished = kind != "blank" and rng.random() < 0.9
+            folder = cohort.folder / "autograded" / learner / module_id
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{module_id}.responses.json").write_text(json.dumps({
+                "format": 1, "module": module_id, "answers": {},
+                "scenarios": {sid: {"finished": finished, "path": []}
+                              for sid in info["scenarios"]}}), encoding="utf-8")
+    engine = create_engine(db_url.split("?")[0] if db_url.startswith("sqlite") else db_url)
+    with engine.begin() as conn:
+        for table, rows in ((Student, students), (SubmittedAssignment, subs),
+                            (SubmittedNotebook, nbs), (Grade, grades), (Comment, comments)):
+            for i in range(0, len(rows), 20000):
+                conn.execute(table.__table__.insert(), rows[i:i + 20000])
+    engine.dispose()
+    return {"learners": len(students), "submissions": len(subs), "grades": len(grades),
+            "comments": len(comments)}
+
+
+def measure(work: Path, n: int, modules: list[str], env: dict[str, str]) -> dict:
+    from privacy_course.cohort import create_cohort, db_url_for
+    from tests.conftest import copy_course
+
+    course = copy_course(work / "course", modules)
+    _common.write_roster(work / "roster.csv", 2, prefix="seed")
+    start = time.perf_counter()
+    create_cohort(course, COHORT, work / "roster.csv")
+    learners = [f"learner{i:05d}" for i in range(1, n + 1)]
+    counts = fill_gradebook(course, learners, modules)
+    print(f"gradebook built in {time.perf_counter() - start:.1f} s: {counts}", flush=True)
+    folder = course / "cohorts" / COHORT
+    plain_nbgrader_config(folder, course, COHORT, db_url_for(course, COHORT), modules)
+
+    out = {}
+    commands = {
+        "nbgrader export": ([tool("nbgrader"), "export", "--to", str(work / "grades.csv")],
+                            folder),
+        "privacy-course report": ([tool("privacy-course"), "report", "--cohort", COHORT,
+                                   "--out", str(work / "reports")], course),
+        "privacy-course status": ([tool("privacy-course"), "status", "--cohort", COHORT],
+                                  course),
+    }
+    for name, (cmd, cwd) in commands.items():
+        run = run_timed(cmd, cwd=cwd, env=env)
+        if run.returncode != 0:
+            sys.exit(f"{name} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+        out[name] = run
+        print(f"  {name:<24} {run.seconds:8.1f} s   peak memory {run.maxrss_mb:7.0f} MB",
+              flush=True)
+    rows = sum(1 for _ in (work / "grades.csv").open()) - 1
+    print(f"  (nbgrader export wrote {rows} rows; status printed "
+          f"{out['privacy-course status'].stdout.count(chr(10))} lines)")
+    return out
+
+
+def main() -> None:
+    from privacy_course.build import module_ids
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=5000)
+    parser.add_argument("--modules", nargs="+", default=None, help="module ids (default: all)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also on a throw-away PostgreSQL server")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite scratch folder")
+    args = parser.parse_args()
+    modules = args.modules or module_ids(ROOT)
+    print(machine())
+    print(f"{args.learners} learners x {len(modules)} modules")
+    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    ratios = []
+    for backend in backends:
+        scratch = Path(tempfile.mkdtemp(prefix=f"bench-reports-{backend}-"))
+        try:
+            with contextlib.ExitStack() as stack:
+                env = dict(os.environ)
+                if backend == "postgresql":
+                    from tests.postgres import postgres_server
+
+                    url = stack.enter_context(postgres_server())
+                    os.environ["PRIVACY_COURSE_DB_URL"] = url
+                    env["PRIVACY_COURSE_DB_URL"] = url
+                print(f"\n[{backend}]")
+                out = measure(scratch, args.learners, modules, env)
+                os.environ.pop("PRIVACY_COURSE_DB_URL", None)
+            export = out["nbgrader export"].seconds
+            for name in ("privacy-course report", "privacy-course status"):
+                ratio = out[name].seconds / export
+                ratios.append(ratio)
+                print(f"  {backend}: {name} / nbgrader export = {ratio:.3f}")
+        finally:
+            if args.keep and backend == "sqlite":
+                print(f"kept {scratch}", file=sys.stderr)
+            else:
+                shutil.rmtree(scratch, ignore_errors=True)
+    final(max(ratios), 0.25)
+
+
+if __name__ == "__main__":
+    main()
