@@ -118,6 +118,10 @@ def write_lab_config(config_dir: Path, facilitator: bool = False) -> None:
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(
         {"ServerApp": {"jpserver_extensions": server}}, indent=1, sort_keys=True) + "\n",
         encoding="utf-8")
+    # jupyter_core writes a "migrated" marker into the config folder the first time an app starts;
+    # where the folder is read-only for the user (a hub's shared role folder), that write failed
+    # and took nbgrader's formgrader down with it. The marker being there already prevents it.
+    (config_dir / "migrated").touch()
     # No news or update check: it would reach for the internet and cover the page.
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}) + "\n", encoding="utf-8")

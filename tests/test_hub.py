@@ -309,6 +309,7 @@ def test_whole_cycle_on_a_real_hub(hub: Hub):
 
     # Instructor tools: the learner's Lab has none (disabled and locked), the facilitator's has.
     assert hub.api("GET", f"/user/{ANN}/formgrader")[0] == 404
+    assert hub.api("GET", f"/user/{FACILITATOR}/formgrader")[0] == 200
     for user, hidden in ((ANN, True), (FACILITATOR, False)):
         status, page = hub.api("GET", f"/user/{user}/lab")
         assert status == 200
