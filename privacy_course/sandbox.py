@@ -64,6 +64,8 @@ def _pids_cgroup(limit: int) -> Path | None:
     for base in PIDS_CGROUPS:
         try:
             for stale in Path(base).glob("privacy-course-*"):  # left by a killed grading run
+                if _launcher_alive(stale.name.rsplit("-", 1)[-1]):
+                    continue  # another launcher's, perhaps still being set up: not stale
                 try:
                     if not (stale / "cgroup.procs").read_text().strip():
                         stale.rmdir()
@@ -76,6 +78,16 @@ def _pids_cgroup(limit: int) -> Path | None:
         except OSError:
             continue
     return None
+
+
+def _launcher_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _user_process_count() -> int:
