@@ -143,9 +143,25 @@ def _set_limits(limits: dict[str, Any], cgroup: Path | None) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _die_with_parent() -> None:
+    """End this launcher (and, through bwrap's --die-with-parent, its kernel) when the grading
+    worker that started it dies: jupyter_client starts kernels in a session of their own, so a
+    killed grading run would otherwise leave sandboxed kernels running."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died before the line above took effect
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Kernel launcher: `python -m privacy_course.sandbox -f CONNECTION_FILE`."""
     argv = sys.argv[1:] if argv is None else argv
+    _die_with_parent()
     limits = json.loads(os.environ[ENV])
     original = os.path.abspath(argv[argv.index("-f") + 1])
     with open(original, encoding="utf-8") as fh:

@@ -47,6 +47,19 @@ def grade(cohort: cohorts.Cohort, kill_after: float | None = None) -> int:
     return -9
 
 
+def left_running(folder: Path) -> list[str]:
+    """Processes still working in a cohort's folders (bwrap names the submission it runs)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(folder) in cmdline and "bwrap" in cmdline:
+            found.append(cmdline[:200])
+    return found
+
+
 def gradebook(cohort: cohorts.Cohort) -> dict:
     with cohort.gradebook() as gb:
         rows = {d["student"]: (d["score"], d["max_score"]) for d in gb.submission_dicts(MODULE)}
@@ -71,6 +84,8 @@ def test_killed_run_then_rerun_equals_a_clean_run(tmp_path: Path, kill_after: fl
     assert grade(clean) == 0
     crashed = make_cohort(tmp_path / "crashed", done, partial)
     grade(crashed, kill_after=kill_after)
+    time.sleep(3)
+    assert not left_running(crashed.folder), "a killed run left sandboxed kernels behind"
     assert grade(crashed) == 0
     assert gradebook(crashed) == gradebook(clean)
     assert len(gradebook(clean)["submissions"]) == len(LEARNERS)
