@@ -190,6 +190,28 @@ class ScenarioWidget(w.VBox):
         ]
 
 
+def _radio(key: str, options: list[dict[str, Any]], store: ResponsesStore, label: str,
+           after: Any = None) -> w.RadioButtons:
+    """One labelled radio group; the chosen option id is saved under `key`."""
+    ids = [o["id"] for o in options]
+    saved = store.answer(key)
+    radio = w.RadioButtons(
+        options=[(o["text"], o["id"]) for o in options],
+        value=saved if saved in ids else None,
+        description=label,
+        style={"description_width": "initial"},
+        layout=w.Layout(width="100%"),
+    )
+
+    def on_pick(change: dict[str, Any]) -> None:
+        store.set_answer(key, change["new"])
+        if after is not None:
+            after()
+
+    radio.observe(on_pick, names="value")
+    return radio
+
+
 def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
                 after: Any = None) -> list[w.Checkbox]:
     """One labelled check box per option; the ticked option ids are saved under `key`."""
@@ -214,7 +236,6 @@ def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
 
 def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
     """A knowledge check. Answers are saved but not marked here: the grader marks them."""
-    saved = store.answer(check["id"])
     prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>")
     note = _html("", "pc-note")
 
@@ -222,21 +243,8 @@ def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
         note.value = "<p><small>Answer saved.</small></p>" if store.answer(check["id"]) else ""
 
     if check["kind"] == "single":
-        ids = [o["id"] for o in check["options"]]
-        control = w.RadioButtons(
-            options=[(o["text"], o["id"]) for o in check["options"]],
-            value=saved if saved in ids else None,
-            description="Your answer",
-            style={"description_width": "initial"},
-            layout=w.Layout(width="100%"),
-        )
-
-        def on_pick(change: dict[str, Any]) -> None:
-            store.set_answer(check["id"], change["new"])
-            saved_note()
-
-        control.observe(on_pick, names="value")
-        controls: list[w.Widget] = [control]
+        controls: list[w.Widget] = [
+            _radio(check["id"], check["options"], store, "Your answer", saved_note)]
     else:
         controls = _checkboxes(check["id"], check["options"], store, saved_note)
         prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>"
@@ -264,16 +272,7 @@ def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
         parts.insert(0, area)
         controls: list[w.Widget] = [area]
     elif prompt["kind"] == "choice":
-        ids = [i["id"] for i in prompt["items"]]
-        saved = store.answer(prompt["id"])
-        radio = w.RadioButtons(
-            options=[(i["text"], i["id"]) for i in prompt["items"]],
-            value=saved if saved in ids else None,
-            description="Your choice",
-            style={"description_width": "initial"},
-            layout=w.Layout(width="100%"),
-        )
-        radio.observe(lambda ch: store.set_answer(prompt["id"], ch["new"]), names="value")
+        radio = _radio(prompt["id"], prompt["items"], store, "Your choice")
         controls = [radio]
         parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, radio]
     else:
