@@ -128,10 +128,8 @@ def _enable_wal(db_url: str) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
 
 
-def _create_database(db_url: str) -> None:
-    """Create the cohort's PostgreSQL database if the server does not have it yet."""
-    if not db_url.startswith("postgresql"):
-        return
+def _admin(db_url: str, statement: str) -> None:
+    """Run CREATE/DROP DATABASE for the cohort's database (from the server's `postgres` one)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -139,12 +137,21 @@ def _create_database(db_url: str) -> None:
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": url.database}).scalar()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            if statement == "create":
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                      {"n": url.database}).scalar()
+                if not exists:
+                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            else:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def _create_database(db_url: str) -> None:
+    """Create the cohort's PostgreSQL database if the server does not have it yet."""
+    if db_url.startswith("postgresql"):
+        _admin(db_url, "create")
 
 
 def _import_learners(cohort: Cohort, learners: list[Learner]) -> None:
@@ -303,13 +310,4 @@ def purge(cohort: Cohort) -> dict[str, int]:
 
 
 def _drop_database(db_url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _admin(db_url, "drop")

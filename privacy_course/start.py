@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from traitlets.config import Config
 
@@ -41,23 +42,28 @@ def exchange_config(config: Config, cohort: str | None = None,
     return learner
 
 
-def release_all(root: Path) -> list[str]:
-    """Copy every built module from release/ into the local exchange (re-releasing is safe)."""
+def exchange_step(kind: str, config: Config, module_id: str) -> Any:
+    """One of nbgrader's exchange steps ("ReleaseAssignment", "FetchAssignment", "Submit",
+    "FetchFeedback", ...) for one module, built the way nbgrader's own apps build it."""
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.exchange import ExchangeFactory
 
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = module_id
+    return getattr(ExchangeFactory(config=config), kind)(
+        coursedir=coursedir, config=config, authenticator=Authenticator(config=config))
+
+
+def release_all(root: Path) -> list[str]:
+    """Copy every built module from release/ into the local exchange (re-releasing is safe)."""
     config = load_config(root)
     Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
     released = []
     for module_id in module_ids(root):
         if not (root / "release" / module_id).is_dir():
             continue
-        coursedir = CourseDirectory(config=config)
-        coursedir.assignment_id = module_id
-        exchange = ExchangeFactory(config=config)
-        release = exchange.ReleaseAssignment(coursedir=coursedir, config=config,
-                                             authenticator=Authenticator(config=config))
+        release = exchange_step("ReleaseAssignment", config, module_id)
         release.force = True
         release.start()
         released.append(module_id)
@@ -67,10 +73,6 @@ def release_all(root: Path) -> list[str]:
 def fetch_missing(root: Path, workspace: Path, cohort: str | None = None,
                   learner_id: str | None = None) -> list[str]:
     """Fetch into the workspace every released module the learner has not fetched yet."""
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange import ExchangeFactory
-
     config = exchange_config(load_config(root), cohort, learner_id)
     config.Exchange.assignment_dir = str(workspace)
     course_id = config.CourseDirectory.course_id
@@ -79,11 +81,7 @@ def fetch_missing(root: Path, workspace: Path, cohort: str | None = None,
     for module_id in module_ids(root):
         if (workspace / course_id / module_id).exists() or not (outbound / module_id).is_dir():
             continue
-        coursedir = CourseDirectory(config=config)
-        coursedir.assignment_id = module_id
-        fetch = ExchangeFactory(config=config).FetchAssignment(
-            coursedir=coursedir, config=config, authenticator=Authenticator(config=config))
-        fetch.start()
+        exchange_step("FetchAssignment", config, module_id).start()
         fetched.append(module_id)
     return fetched
 
@@ -151,8 +149,9 @@ def prepare_facilitator(root: Path, cohort: str | None = None) -> tuple[Path, di
     if cohort:
         from .cohort import open_cohort, write_nbgrader_config
 
-        folder = open_cohort(root, cohort).folder
-        write_nbgrader_config(open_cohort(root, cohort))
+        the_cohort = open_cohort(root, cohort)
+        write_nbgrader_config(the_cohort)
+        folder = the_cohort.folder
     else:
         folder = root
     config_dir = folder / ".jupyter-facilitator"

@@ -8,6 +8,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from privacy_course.config import load_config
+from privacy_course.start import exchange_step
 
 
 def learner_config(course: Path, cohort: str, learner: str, folder: Path) -> Config:
@@ -21,31 +22,19 @@ def learner_config(course: Path, cohort: str, learner: str, folder: Path) -> Con
     return config
 
 
-def _exchange(kind: str, config: Config, module_id: str):
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange import ExchangeFactory
-
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = module_id
-    factory = ExchangeFactory(config=config)
-    return getattr(factory, kind)(coursedir=coursedir, config=config,
-                                  authenticator=Authenticator(config=config))
-
-
 def fetch(course: Path, cohort: str, learner: str, folder: Path, module_id: str) -> Path:
-    _exchange("FetchAssignment", learner_config(course, cohort, learner, folder),
+    exchange_step("FetchAssignment", learner_config(course, cohort, learner, folder),
               module_id).start()
     return folder / cohort / module_id
 
 
 def submit(course: Path, cohort: str, learner: str, folder: Path, module_id: str) -> None:
-    _exchange("Submit", learner_config(course, cohort, learner, folder),
+    exchange_step("Submit", learner_config(course, cohort, learner, folder),
               module_id).start()
 
 
 def fetch_feedback(course: Path, cohort: str, learner: str, folder: Path,
                    module_id: str) -> list[Path]:
-    _exchange("FetchFeedback", learner_config(course, cohort, learner, folder),
+    exchange_step("FetchFeedback", learner_config(course, cohort, learner, folder),
               module_id).start()
     return sorted((folder / cohort / module_id / "feedback").rglob("*.html"))
