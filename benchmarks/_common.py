@@ -122,6 +122,31 @@ def write_roster(path: Path, n: int, prefix: str = "learner") -> list[str]:
     return ids
 
 
+BYTECODE_PACKAGES = ("ipykernel", "IPython", "ipywidgets", "jupyter_client", "nbgrader", "numpy",
+                     "pandas", "zmq")
+
+
+def bytecode_missing() -> list[str]:
+    """Packages the kernels and graders import whose modules have no compiled bytecode.
+
+    Why it matters: such an environment (for example one whose files were copied without
+    their __pycache__ folders, run with PYTHONDONTWRITEBYTECODE=1) recompiles every module at
+    every import. On the machine in BENCHMARKS.md that tripled a bare kernel's start-up and
+    made `import pandas` take 1.0 s instead of 0.2 s, which distorts every ratio here. pip
+    compiles bytecode when it installs, so README's set-up command gives a sound environment."""
+    import importlib.util
+
+    missing = []
+    for name in BYTECODE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        cached = importlib.util.cache_from_source(spec.origin)
+        if not Path(cached).exists():
+            missing.append(name)
+    return missing
+
+
 def machine() -> str:
     mem = ""
     try:
@@ -130,8 +155,14 @@ def machine() -> str:
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
     except OSError:
         pass
-    return (f"machine: {os.cpu_count()} cores, {mem} memory, Python {platform.python_version()}, "
+    text = (f"machine: {os.cpu_count()} cores, {mem} memory, Python {platform.python_version()}, "
             f"load average {os.getloadavg()[0]:.2f}")
+    missing = bytecode_missing()
+    if missing:
+        text += ("\nWARNING: no compiled bytecode for " + ", ".join(missing) + ": every import "
+                 "recompiles them, so these figures do not represent a normal install (run "
+                 "`python -m compileall -q <site-packages>` or reinstall with pip)")
+    return text
 
 
 def final(ratio: float, target: float) -> None:
