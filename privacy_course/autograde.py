@@ -223,6 +223,18 @@ def _save_issues(cohort: Cohort, outcomes: list[Outcome]) -> None:
     atomic_write_json(cohort.folder / ISSUES_FILE, {m: v for m, v in issues.items() if v})
 
 
+def default_workers() -> int:
+    """One grading worker per usable core, plus one. Why the extra one: a worker spends about
+    half of each submission waiting for its kernel (starting, answering, shutting down, with
+    jupyter_client polling every 0.1 s), so one per core leaves cores idle. Measured on 2 cores
+    with 20 submissions, median of 3: 2 workers 22.0 s, 3 workers 20.4 s, 4 workers 22.3 s."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers)
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return cores + 1
+
+
 def grade(
     cohort: Cohort,
     modules: list[str],
@@ -234,7 +246,7 @@ def grade(
     tasks = tasks_for(cohort, modules, only_new)
     if not tasks:
         return []
-    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    workers = max(1, min(workers or default_workers(), len(tasks)))
     sandboxed = use_sandbox(cohort.root)
     bar = progress if progress is not None else Progress(len(tasks))
     outcomes: list[Outcome] = []

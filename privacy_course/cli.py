@@ -254,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     cohort_command("collect", "collect submissions from the exchange", _cmd_collect)
     q = cohort_command("grade", "grade submissions (all of the cohort's, in parallel)",
                        _cmd_grade)
-    q.add_argument("--workers", type=int, default=None, help="parallel graders (default: cores)")
+    q.add_argument("--workers", type=int, default=None,
+                   help="parallel graders (default: cores + 1)")
     q.add_argument("--watch", action="store_true",
                    help="keep collecting, grading and returning feedback as work arrives")
     q.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
