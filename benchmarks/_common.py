@@ -41,6 +41,7 @@ class Run:
     maxrss_mb: float
     stdout: str
     stderr: str
+    timed_out: bool = False
 
 
 def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -53,11 +54,13 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
         deadline = None if timeout is None else start + timeout
+        timed_out = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if deadline is not None and time.perf_counter() > deadline:
+                timed_out = True
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
@@ -67,7 +70,7 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
     stdout, stderr = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
     out_path.unlink()
     err_path.unlink()
-    return Run(seconds, proc.returncode, usage.ru_maxrss / 1024, stdout, stderr)
+    return Run(seconds, proc.returncode, usage.ru_maxrss / 1024, stdout, stderr, timed_out)
 
 
 def kernel_floor(repeat: int = 3) -> float:

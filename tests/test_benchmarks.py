@@ -27,3 +27,16 @@ def test_benchmark_smallest_size(script: str, flags: list[str]):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     assert lines and LAST_LINE.match(lines[-1]), lines[-5:]
+
+
+def test_reports_benchmark_bounds_the_ratio_when_export_is_stopped():
+    """At 5,000 learners `nbgrader export` can run for most of an hour: --export-timeout stops
+    it and the ratio becomes an upper bound, said as such."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "reports_scale.py"), "--learners", "5",
+         "--modules", MODULE, "--export-timeout", "0.5"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "nbgrader export          stopped after" in result.stdout
+    assert "privacy-course report / nbgrader export <= " in result.stdout
+    assert LAST_LINE.match(result.stdout.strip().splitlines()[-1])
