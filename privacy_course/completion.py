@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .autograde import load_issues
 from .build import module_ids
 from .cohort import Cohort
 from .config import course_settings, load_config
-from .content import module_content
+from .content import ModuleContent, module_content
 from .responses import read_responses
 
 COMPLETE = "complete"
@@ -63,8 +64,8 @@ class LearnerRow:
         return all(r.complete for r in self.results.values())
 
 
-def _scenarios(cohort: Cohort, learner: str, module_id: str) -> tuple[int, int]:
-    content = module_content(cohort.root / "source" / module_id, module_id)
+def _scenarios(cohort: Cohort, learner: str, module_id: str,
+               content: ModuleContent) -> tuple[int, int]:
     total = len(content.scenarios)
     for stage in ("autograded", "submitted"):
         path = cohort.folder / stage / learner / module_id / f"{module_id}.responses.json"
@@ -77,6 +78,36 @@ def _scenarios(cohort: Cohort, learner: str, module_id: str) -> tuple[int, int]:
     return 0, total
 
 
+def graded_submissions(gb: Any, modules: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{module: {learner: {"score", "max_score", "timestamp"}}} for every graded submission,
+    in one grouped query.
+
+    Why not nbgrader's `Gradebook.submission_dicts(module)`: each call aggregates the scores of
+    every submission in the gradebook (its subqueries are not limited to the module), so one
+    call per module took 0.8 s at 1,000 learners and over 10 s at 5,000 on SQLite. The sums use
+    nbgrader's own `Grade.score` and `Grade.max_score` expressions, so the figures are
+    nbgrader's; as there, a submission appears once it has grades."""
+    from nbgrader.api import Assignment, Grade, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import func
+
+    out: dict[str, dict[str, dict[str, Any]]] = {m: {} for m in modules}
+    query = (gb.db.query(Assignment.name, SubmittedAssignment.student_id,
+                         SubmittedAssignment.timestamp, func.sum(Grade.score),
+                         func.sum(Grade.max_score))
+             .select_from(SubmittedAssignment)
+             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+             .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+             .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+             .filter(Assignment.name.in_(modules))
+             .group_by(SubmittedAssignment.id, Assignment.name, SubmittedAssignment.student_id,
+                       SubmittedAssignment.timestamp))
+    for module_id, learner, timestamp, score, max_score in query:
+        out[module_id][learner] = {"score": float(score or 0.0),
+                                   "max_score": float(max_score or 0.0),
+                                   "timestamp": timestamp}
+    return out
+
+
 def completion(cohort: Cohort) -> list[LearnerRow]:
     """The learner x module completion table of a cohort."""
     pass_mark = course_settings(load_config(cohort.root)).pass_mark
@@ -85,26 +116,27 @@ def completion(cohort: Cohort) -> list[LearnerRow]:
     with cohort.gradebook() as gb:
         learners = [(s.id, s.first_name or "", s.last_name or "", s.email or "")
                     for s in gb.students]
-        by_module = {}
+        by_module = graded_submissions(gb, modules)
         due = {}
         for module_id in modules:
-            by_module[module_id] = {d["student"]: d for d in gb.submission_dicts(module_id)}
             try:
                 due[module_id] = gb.find_assignment(module_id).duedate
             except Exception:  # module not entered in this gradebook (added after creation)
                 due[module_id] = None
+    contents = {m: module_content(cohort.root / "source" / m, m) for m in modules}
     rows = []
     for learner_id, first, last, email in sorted(learners):
         results = {}
         for module_id in modules:
             results[module_id] = _result(cohort, learner_id, module_id, by_module[module_id],
-                                         due[module_id], issues.get(module_id, {}), pass_mark)
+                                         due[module_id], issues.get(module_id, {}), pass_mark,
+                                         contents[module_id])
         rows.append(LearnerRow(learner_id, first, last, email, results))
     return rows
 
 
 def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: datetime | None,
-            issues: dict, pass_mark: float) -> ModuleResult:
+            issues: dict, pass_mark: float, content: ModuleContent) -> ModuleResult:
     folder = cohort.folder / "submitted" / learner / module_id
     issue = issues.get(learner)
     flags = list(issue.get("notes", [])) if issue else []
@@ -119,7 +151,7 @@ def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: dat
     score, max_score = float(record["score"]), float(record["max_score"])
     submitted_at = record["timestamp"]
     late = bool(due and submitted_at and submitted_at > due)
-    done, total = _scenarios(cohort, learner, module_id)
+    done, total = _scenarios(cohort, learner, module_id, content)
     if issue and not issue.get("graded"):
         state = PROBLEM
     elif max_score <= 0 or score / max_score < pass_mark:

@@ -114,6 +114,14 @@ def test_whole_cohort_cycle(backend: str, tmp_path: Path):
     assert graded["dana"] == (full, full)
     assert graded["finn"] == (full, full)
 
+    # Completion's one grouped query gives nbgrader's own per-submission figures.
+    with cohort.gradebook() as gb:
+        ours = comp.graded_submissions(gb, [MODULE])[MODULE]
+        theirs = {d["student"]: {"score": d["score"], "max_score": d["max_score"],
+                                 "timestamp": d["timestamp"]}
+                  for d in gb.submission_dicts(MODULE)}
+    assert ours == theirs and len(ours) == 6  # eve too: nbgrader records a failed run
+
     rows = {r.id: r for r in comp.completion(cohort)}
     states = {name: rows[name].results[MODULE].state for name in rows}
     assert states == {"alice": comp.COMPLETE, "bea": comp.BELOW_PASS, "carl": comp.BELOW_PASS,
