@@ -128,30 +128,32 @@ def _enable_wal(db_url: str) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
 
 
-def _admin(db_url: str, statement: str) -> None:
-    """Run CREATE/DROP DATABASE for the cohort's database (from the server's `postgres` one)."""
-    from sqlalchemy import create_engine, text
+@contextmanager
+def _server(db_url: str) -> Iterator[tuple[Any, str]]:
+    """A connection to the PostgreSQL server's own `postgres` database (CREATE and DROP
+    DATABASE cannot run inside the cohort's database) and the cohort database's name."""
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     url = make_url(db_url)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            if statement == "create":
-                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                      {"n": url.database}).scalar()
-                if not exists:
-                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-            else:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            yield conn, url.database
     finally:
         admin.dispose()
 
 
 def _create_database(db_url: str) -> None:
     """Create the cohort's PostgreSQL database if the server does not have it yet."""
-    if db_url.startswith("postgresql"):
-        _admin(db_url, "create")
+    if not db_url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+
+    with _server(db_url) as (conn, name):
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
 
 
 def _import_learners(cohort: Cohort, learners: list[Learner]) -> None:
@@ -310,4 +312,7 @@ def purge(cohort: Cohort) -> dict[str, int]:
 
 
 def _drop_database(db_url: str) -> None:
-    _admin(db_url, "drop")
+    from sqlalchemy import text
+
+    with _server(db_url) as (conn, name):
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -94,15 +94,16 @@ class Module:
             raise TypeError(f"{self.module_id}: answers_table needs at least one exercise id")
         classified = [self._classified(e) for e in exercise_ids]
         texts = [text for _, text, _ in classified[0][1]]
-        for exercise_id, (_, rows) in zip(exercise_ids[1:], classified[1:], strict=True):
-            if [text for _, text, _ in rows] != texts:
+        for exercise_id, (_, items) in zip(exercise_ids[1:], classified[1:], strict=True):
+            if [text for _, text, _ in items] != texts:
                 raise ValueError(f"{self.module_id}: exercise {exercise_id!r} does not have the "
                                  f"same items as {exercise_ids[0]!r}, so they cannot share a table")
         if len(exercise_ids) == 1:
             headings = ["Your answer"]
         else:
             headings = [exercise["label"].split(":")[0] for exercise, _ in classified]
-        rows = [[text, *(rows[i][2] for _, rows in classified)] for i, text in enumerate(texts)]
+        answers = [[answer for _, _, answer in items] for _, items in classified]
+        rows = [[text, *(column[i] for column in answers)] for i, text in enumerate(texts)]
         return AnswerTable("Your answers", ["Item", *headings], rows)
 
     def answer_counts(self, exercise_id: str) -> AnswerTable:
@@ -110,9 +111,10 @@ class Module:
         included) in the exercise's order, then the items not answered yet."""
         exercise, rows = self._classified(exercise_id)
         answers = [answer for _, _, answer in rows]
-        names = [c["text"] for c in exercise["categories"]] + [NOT_ANSWERED]
-        counts = [[name, answers.count(name)] for name in names
-                  if name != NOT_ANSWERED or NOT_ANSWERED in answers]
+        names = [c["text"] for c in exercise["categories"]]
+        if NOT_ANSWERED in answers:
+            names.append(NOT_ANSWERED)
+        counts = [[name, answers.count(name)] for name in names]
         return AnswerTable("Your answers, counted by category", ["Answer", "Items"],
                            counts)
 
