@@ -143,26 +143,65 @@ def _set_limits(limits: dict[str, Any], cgroup: Path | None) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _die_with_parent() -> None:
-    """End this launcher (and, through bwrap's --die-with-parent, its kernel) when the grading
-    worker that started it dies: jupyter_client starts kernels in a session of their own, so a
-    killed grading run would otherwise leave sandboxed kernels running."""
+def _die_with(parent: int) -> None:
+    """Be killed when `parent` dies, or exit now if it already has.
+
+    PR_SET_PDEATHSIG is cleared in every forked child and fires only for deaths after it is set,
+    so each link of the chain grading worker -> launcher -> bwrap -> kernel sets it for itself and
+    then checks that its parent is still the one it expects: a parent that died first (during
+    this interpreter's start-up, or between a fork and its exec) has left the child re-parented,
+    and nothing would ever signal it. `parent` must be known from outside (passed in, or the
+    forking process's own pid), not read with getppid() here: by then it may already be init."""
     import ctypes
 
-    parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the worker died before the line above took effect
+    if os.getppid() != parent:
         os._exit(1)
+
+
+TEST_KILL = "PRIVACY_COURSE_SANDBOX_TEST_KILL"
+
+
+def _test_kill(stage: str, grader_pid: int) -> None:
+    """Test hook: kill the whole grading run (the worker's process group) at a named point of a
+    kernel's start-up, the moments where a killed run could once leave a sandboxed process
+    behind (tests/test_crash_safety.py). Inert unless the grading run's own environment sets
+    the variable; learner code never sees it (the kernel's environment is an allow-list)."""
+    if os.environ.get(TEST_KILL) == stage:
+        try:
+            os.killpg(os.getpgid(grader_pid), signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# Runs inside the sandbox as the kernel's first step, before ipykernel. bwrap's sandboxed child
+# sets its own PR_SET_PDEATHSIG only after mounting the sandbox, so if bwrap dies during that
+# set-up (its launcher was killed), the child is re-parented and never told; inside a new PID
+# namespace it cannot see its parent either. The launcher holds the only write end of a pipe
+# whose read end is passed in: end of file here means the launcher is gone, so exit at once.
+# The death signal is already set by then, so a later death of bwrap still ends the kernel.
+KERNEL_GUARD = """\
+import os, select, sys
+fd = int(sys.argv.pop(1))
+if select.select([fd], [], [], 0)[0]:
+    os._exit(1)
+os.close(fd)
+sys.path[0] = os.getcwd()
+import runpy
+runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Kernel launcher: `python -m privacy_course.sandbox -f CONNECTION_FILE`."""
     argv = sys.argv[1:] if argv is None else argv
-    _die_with_parent()
     limits = json.loads(os.environ[ENV])
+    grader = int(limits["grader_pid"])
+    _test_kill("launcher-start", grader)
+    _die_with(grader)
     original = os.path.abspath(argv[argv.index("-f") + 1])
     with open(original, encoding="utf-8") as fh:
         connection = json.load(fh)
@@ -181,19 +220,28 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(original, connection_file)
     cgroup = _pids_cgroup(limits["processes"])
     limits = {**limits, "cwd": cwd, "already_running": _user_process_count()}
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file,
+    guard_read, guard_write = os.pipe()  # the write end never leaves this process
+    kernel = [sys.executable, "-c", KERNEL_GUARD, str(guard_read), "-f", connection_file,
               "--HistoryManager.hist_file=:memory:"]
     info_read, info_write = os.pipe()
     command = bwrap_command(str(private), sockets, limits, kernel)
     command[1:1] = ["--info-fd", str(info_write)]
+    launcher = os.getpid()
+
+    def in_child() -> None:  # between fork and exec of bwrap
+        _test_kill("bwrap-exec", grader)
+        _die_with(launcher)
+        _set_limits(limits, cgroup)
+
     # bwrap gets a process group of its own: jupyter_client interrupts a kernel by signalling
     # the launcher's group, and SIGINT would end bwrap (and the kernel with it). The launcher
     # passes interrupts on to the kernel itself, which runs as PID 1 of its namespace.
     # The kernel's own console chatter (connection banners) is of no use to a facilitator.
-    process = subprocess.Popen(command, pass_fds=(info_write,), process_group=0,
-                               stdout=subprocess.DEVNULL,
-                               preexec_fn=lambda: _set_limits(limits, cgroup))
+    process = subprocess.Popen(command, pass_fds=(info_write, guard_read), process_group=0,
+                               stdout=subprocess.DEVNULL, preexec_fn=in_child)
     os.close(info_write)
+    os.close(guard_read)
+    _test_kill("bwrap-started", grader)
     with os.fdopen(info_read) as info:
         kernel_pid = json.loads(info.read() or "{}").get("child-pid")
 
@@ -259,7 +307,8 @@ def worker_setup(limits: dict[str, Any]) -> str:
                             "{connection_file}"],
                    "display_name": "Python 3 (grading sandbox)", "language": "python",
                    "interrupt_mode": "signal"}, fh)
-    os.environ[ENV] = json.dumps({**limits, "scratch": scratch})
+    # The worker's pid tells each kernel launcher which parent to outlive (see _die_with).
+    os.environ[ENV] = json.dumps({**limits, "scratch": scratch, "grader_pid": os.getpid()})
     os.environ["JUPYTER_PATH"] = folder + os.pathsep + os.environ.get("JUPYTER_PATH", "")
     os.environ["JUPYTER_RUNTIME_DIR"] = sockets
     return folder
