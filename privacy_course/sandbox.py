@@ -24,6 +24,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -102,11 +103,31 @@ def _user_process_count() -> int:
     return count
 
 
-def bwrap_command(workdir: str, sockets: str, limits: dict[str, Any], argv: list[str]
-                  ) -> list[str]:
-    cmd = [_bwrap(), "--unshare-all", "--die-with-parent", "--as-pid-1", "--size",
-           str(limits["tmp_mb"] * 1024 * 1024), "--tmpfs", "/tmp",
-           "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+# What the kernel's environment may hold: the grader's own environment can carry secrets (a hub
+# token, a gradebook password in PRIVACY_COURSE_DB_URL) and learner code would print them into
+# its feedback. Everything else is dropped; these pass on only if set.
+ENV_ALLOWED = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH",
+               "JUPYTER_PLATFORM_DIRS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+WORK = "/tmp/submission"
+
+
+def bwrap_command(files: list[tuple[int, str]], folders: list[str], sockets: str,
+                  limits: dict[str, Any], argv: list[str]) -> list[str]:
+    """bubblewrap's arguments for one kernel. `files` are (open descriptor, path relative to the
+    submission) and `folders` the submission's sub-folders: bwrap copies them into the sandbox,
+    so the kernel never touches the grader's disk. Everything the kernel may write (its working
+    copy and /tmp; /dev/shm is read-only) lives on one memory-backed file system of
+    `write_quota_mb`: a cell that
+    writes more gets "No space left on device", whatever it writes to and however many workers
+    run at once. The working copy is reached at the submission's own path (a link to it), so
+    relative paths behave as they did for the learner."""
+    cwd = limits["cwd"]
+    cmd = [_bwrap(), "--unshare-all", "--as-pid-1", "--clearenv",
+           "--size", str(limits["write_quota_mb"] * 1024 * 1024), "--tmpfs", "/tmp",
+           "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+           # /dev (and /dev/shm in it) would be a second, unlimited place to write: read-only.
+           # The devices in it still work; Python's multiprocessing needs /dev/shm, grading not.
+           "--remount-ro", "/dev"]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/") / link
         if target.is_symlink():
@@ -118,14 +139,43 @@ def bwrap_command(workdir: str, sockets: str, limits: dict[str, Any], argv: list
             cmd += ["--ro-bind", etc, etc]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
-    cmd += ["--bind", sockets, sockets, "--bind", workdir, limits["cwd"], "--chdir", limits["cwd"],
-            "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
+    cmd += ["--dir", WORK]
+    for folder in folders:
+        cmd += ["--dir", f"{WORK}/{folder}"]
+    for fd, name in files:
+        cmd += ["--file", str(fd), f"{WORK}/{name}"]
+    cmd += ["--symlink", WORK, cwd, "--bind", sockets, sockets, "--chdir", cwd]
+    for name in ENV_ALLOWED:
+        if name in os.environ:
+            cmd += ["--setenv", name, os.environ[name]]
+    cmd += ["--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
             "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "OPENBLAS_NUM_THREADS", "1",
-            "--unsetenv", "JUPYTER_RUNTIME_DIR", "--unsetenv", ENV,
-            # ipykernel would take the PID namespace for a dead parent; bwrap watches the parent.
-            "--unsetenv", "JPY_PARENT_PID",
             "--", *argv]
     return cmd
+
+
+def open_submission(folder: Path, max_files: int) -> tuple[list[tuple[int, str]], list[str]]:
+    """Open the regular files of the kernel's working folder for bwrap to copy in, never
+    following a link (O_NOFOLLOW, and no descent into linked folders): the folder was checked
+    before grading (privacy_course.intake), this is the last line should anything slip in."""
+    files: list[tuple[int, str]] = []
+    folders: list[str] = []
+    for current, dirs, names in os.walk(folder, followlinks=False):
+        base = Path(current).relative_to(folder)
+        dirs[:] = sorted(d for d in dirs if not (Path(current) / d).is_symlink())
+        folders += [str(base / d) for d in dirs]
+        for name in sorted(names):
+            if len(files) >= max_files:
+                return files, folders
+            try:
+                fd = os.open(Path(current) / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except OSError:
+                continue  # a link, or gone
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                continue
+            files.append((fd, str(base / name)))
+    return files, folders
 
 
 def _set_limits(limits: dict[str, Any], cgroup: Path | None) -> None:
@@ -146,12 +196,11 @@ def _set_limits(limits: dict[str, Any], cgroup: Path | None) -> None:
 def _die_with(parent: int) -> None:
     """Be killed when `parent` dies, or exit now if it already has.
 
-    PR_SET_PDEATHSIG is cleared in every forked child and fires only for deaths after it is set,
-    so each link of the chain grading worker -> launcher -> bwrap -> kernel sets it for itself and
-    then checks that its parent is still the one it expects: a parent that died first (during
-    this interpreter's start-up, or between a fork and its exec) has left the child re-parented,
-    and nothing would ever signal it. `parent` must be known from outside (passed in, or the
-    forking process's own pid), not read with getppid() here: by then it may already be init."""
+    The launcher's link to its grading worker (the kernel's to the launcher is the guard's pipe,
+    see KERNEL_GUARD). PR_SET_PDEATHSIG fires only for deaths after it is set, so the launcher
+    then checks that its parent is still the worker it was given: a worker that died during this
+    interpreter's start-up has left it re-parented, and nothing would ever signal it. `parent`
+    comes from outside, not from getppid() here: by then it may already be init's pid."""
     import ctypes
 
     try:
@@ -177,18 +226,25 @@ def _test_kill(stage: str, grader_pid: int) -> None:
             pass
 
 
-# Runs inside the sandbox as the kernel's first step, before ipykernel. bwrap's sandboxed child
-# sets its own PR_SET_PDEATHSIG only after mounting the sandbox, so if bwrap dies during that
-# set-up (its launcher was killed), the child is re-parented and never told; inside a new PID
-# namespace it cannot see its parent either. The launcher holds the only write end of a pipe
-# whose read end is passed in: end of file here means the launcher is gone, so exit at once.
-# The death signal is already set by then, so a later death of bwrap still ends the kernel.
+# The kernel's first step, inside the sandbox, before ipykernel: it lives exactly as long as its
+# launcher. The launcher holds the only write end of a pipe whose read end is passed in; end of
+# file means the launcher is gone, and then the kernel (PID 1 of its namespace, so everything in
+# the sandbox with it) exits: at once if the launcher died while bwrap was still setting up, else
+# from a watching thread. bwrap's own --die-with-parent is not used: it would kill bwrap during
+# that set-up, and bwrap's child then waits for ever for a go-ahead that never comes (its death
+# signal is set only later, and a PID namespace hides its parent from it).
 KERNEL_GUARD = """\
-import os, select, sys
-fd = int(sys.argv.pop(1))
-if select.select([fd], [], [], 0)[0]:
+import os, select, sys, threading
+watch, info = int(sys.argv.pop(1)), int(sys.argv.pop(1))
+os.close(info)
+if select.select([watch], [], [], 0)[0]:
     os._exit(1)
-os.close(fd)
+def _watch():
+    try:
+        os.read(watch, 1)
+    finally:
+        os._exit(1)
+threading.Thread(target=_watch, name="launcher-watch", daemon=True).start()
 sys.path[0] = os.getcwd()
 import runpy
 runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
@@ -214,33 +270,34 @@ def main(argv: list[str] | None = None) -> int:
               "folder", file=sys.stderr)
         return 2
     cwd = os.getcwd()
-    private = Path(tempfile.mkdtemp(prefix="submission-", dir=limits["scratch"]))
-    shutil.copytree(cwd, private, dirs_exist_ok=True, symlinks=True)
+    files, folders = open_submission(Path(cwd), limits["submission_files"])
     connection_file = os.path.join(sockets, "connection-" + os.path.basename(original))
     shutil.copyfile(original, connection_file)
     cgroup = _pids_cgroup(limits["processes"])
     limits = {**limits, "cwd": cwd, "already_running": _user_process_count()}
     guard_read, guard_write = os.pipe()  # the write end never leaves this process
-    kernel = [sys.executable, "-c", KERNEL_GUARD, str(guard_read), "-f", connection_file,
-              "--HistoryManager.hist_file=:memory:"]
     info_read, info_write = os.pipe()
-    command = bwrap_command(str(private), sockets, limits, kernel)
+    # bwrap's child holds a read end of the info pipe too, so that bwrap's write of the kernel's
+    # pid never meets a closed pipe (SIGPIPE) if this launcher is already gone; the guard closes it.
+    kernel = [sys.executable, "-c", KERNEL_GUARD, str(guard_read), str(info_read),
+              "-f", connection_file, "--HistoryManager.hist_file=:memory:"]
+    command = bwrap_command(files, folders, sockets, limits, kernel)
     command[1:1] = ["--info-fd", str(info_write)]
-    launcher = os.getpid()
 
     def in_child() -> None:  # between fork and exec of bwrap
         _test_kill("bwrap-exec", grader)
-        _die_with(launcher)
         _set_limits(limits, cgroup)
 
     # bwrap gets a process group of its own: jupyter_client interrupts a kernel by signalling
     # the launcher's group, and SIGINT would end bwrap (and the kernel with it). The launcher
     # passes interrupts on to the kernel itself, which runs as PID 1 of its namespace.
     # The kernel's own console chatter (connection banners) is of no use to a facilitator.
-    process = subprocess.Popen(command, pass_fds=(info_write, guard_read), process_group=0,
+    passed = (info_write, guard_read, *(fd for fd, _ in files))
+    os.set_inheritable(info_read, True)
+    process = subprocess.Popen(command, pass_fds=(*passed, info_read), process_group=0,
                                stdout=subprocess.DEVNULL, preexec_fn=in_child)
-    os.close(info_write)
-    os.close(guard_read)
+    for fd in passed:
+        os.close(fd)
     _test_kill("bwrap-started", grader)
     with os.fdopen(info_read) as info:
         kernel_pid = json.loads(info.read() or "{}").get("child-pid")
@@ -256,7 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return process.wait()
     finally:
-        shutil.rmtree(private, ignore_errors=True)
         Path(connection_file).unlink(missing_ok=True)
         if cgroup is not None:
             _remove_cgroup(cgroup)
