@@ -18,6 +18,16 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
 c.Exchange.root = os.path.join(ROOT, ".exchange")
 # Several cohorts share one exchange; without this a second cohort's fetch fails.
 c.Exchange.path_includes_course = True
+# nbgrader's collect copies submissions following symbolic links, from an inbound folder every
+# learner can write to: this one takes regular files only (privacy_course/intake.py).
+c.ExchangeFactory.collect = "privacy_course.intake.SafeCollect"
+# Feedback and the formgrader render learners' notebooks as HTML: markup a learner typed, or
+# that her code displayed, must not run as script in the facilitator's or anyone's browser.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = [  # the formgrader's view of a submission
+    "privacy_course.sanitize.LearnerMarkdownAsText",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
+]
 
 # --- the course's own settings ----------------------------------------------------------------
 c.CourseSettings.pass_mark = 0.8  # share of a module's auto-graded points needed to complete it
@@ -44,6 +54,11 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    # nbgrader's feedback template ignores HTMLExporter.sanitize_html: a learner's own markdown
+    # is shown as text, and every output is cleaned with bleach (scripts, event handlers and
+    # javascript: links removed).
+    "privacy_course.sanitize.LearnerMarkdownAsText",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # Test cells of clicked answers are scored again outside the learner's kernel, from the saved

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .cohort import Cohort, submitted
+from .intake import check_submitted, limits_from
 from .responses import atomic_write_json
 
 ISSUES_FILE = "grading-issues.json"
@@ -53,10 +54,11 @@ def explain(error: str) -> str:
 
 
 _API: Any = None
+_LIMITS: Any = None
 
 
 def _worker_init(root: str, name: str, sandboxed: bool) -> None:
-    global _API
+    global _API, _LIMITS
     import atexit
     import logging
     import shutil
@@ -82,6 +84,7 @@ def _worker_init(root: str, name: str, sandboxed: bool) -> None:
             else p for p in config.Autograde.autograde_preprocessors]
     _API = cohort.api(config)
     _API.log.setLevel(logging.WARNING)
+    _LIMITS = limits_from(config)
 
 
 def sandbox_settings(root: Path) -> dict[str, Any]:
@@ -89,7 +92,8 @@ def sandbox_settings(root: Path) -> dict[str, Any]:
 
     settings = SandboxSettings(config=load_config(root))
     return {name: getattr(settings, name) for name in (
-        "cpu_seconds", "memory_mb", "processes", "file_size_mb", "tmp_mb", "output_kb")}
+        "cpu_seconds", "memory_mb", "processes", "file_size_mb", "write_quota_mb",
+        "submission_files", "submission_mb", "output_kb")}
 
 
 def use_sandbox(root: Path, warn: Any = None) -> bool:
@@ -124,7 +128,8 @@ def _grade_one(module_id: str, learner: str) -> Outcome:
 
     root = Path(_API.coursedir.source_directory).parent
     folder = Path(_API.coursedir.root) / "submitted" / learner / module_id
-    before = inspect_submission(root, folder, module_id)
+    refused = check_submitted(Path(_API.coursedir.root), learner, module_id, folder, _LIMITS)
+    before = [*refused, *inspect_submission(root, folder, module_id)]
     trusted.NOTES.clear()
     try:
         result = _API.autograde(module_id, learner, force=True, create=True)

@@ -139,13 +139,23 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
+    """Exit 1 when a learner who handed a module in did not get its feedback (each is named)."""
     from .cohort import feedback
 
     cohort = _cohort(args)
+    missing: list[tuple[str, str, str]] = []
     for module_id in _modules(cohort, args.modules, args.all):
-        feedback(cohort, module_id)
-        print(f"Feedback for {module_id} returned to the exchange.")
-    return 0
+        outcome = feedback(cohort, module_id)
+        sent = [name for name, why in outcome.items() if not why]
+        print(f"{module_id}: feedback returned to {len(sent)} of {len(outcome)} learner(s) "
+              "who handed it in.")
+        missing += [(name, module_id, why) for name, why in outcome.items() if why]
+    if missing:
+        print("\nNo feedback, per learner:")
+        print(f"  {'learner':<20} {'module':<28} why")
+        for name, module_id, why in missing:
+            print(f"  {name:<20} {module_id:<28} {why}")
+    return 1 if missing else 0
 
 
 def _cmd_status(args: argparse.Namespace) -> int:

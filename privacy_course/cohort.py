@@ -276,15 +276,47 @@ def submitted(cohort: Cohort, module_id: str) -> list[str]:
     return sorted(p.parent.name for p in folder.glob(f"*/{module_id}") if p.is_dir())
 
 
-def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> None:
-    """Write feedback for graded submissions and put it in the exchange for learners to fetch.
-    grader_config.py adds ClearHiddenTests to nbgrader's feedback step: hidden tests never show."""
+def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict[str, str]:
+    """Write feedback for each graded submission and put it in the exchange for its learner to
+    fetch; grader_config.py adds ClearHiddenTests to nbgrader's feedback step, so hidden tests
+    never show. Returns, per learner who handed the module in, "" when her feedback went out,
+    else why not, in plain words. One learner at a time: nbgrader's own run over the whole
+    cohort stops with a traceback at the first submission that was never graded."""
+    from .autograde import explain, load_issues
+
     _check_module(cohort, module_id)
+    learners = [learner] if learner else submitted(cohort, module_id)
+    with cohort.gradebook() as gb:
+        graded = {s.student.id for s in gb.assignment_submissions(module_id)
+                  if any(nb.grades for nb in s.notebooks)} if _assignment_exists(gb, module_id) \
+            else set()
+    issues = load_issues(cohort).get(module_id, {})
     api = cohort.api()
-    _result("feedback for", cohort, module_id,
-            api.generate_feedback(module_id, learner, force=True))
-    _result("returning feedback for", cohort, module_id,
-            api.release_feedback(module_id, learner))
+    outcome: dict[str, str] = {}
+    for name in learners:
+        notebook = cohort.folder / "autograded" / name / module_id / f"{module_id}.ipynb"
+        if name not in graded or not notebook.is_file():
+            problem = issues.get(name, {}).get("problem")
+            outcome[name] = (f"it could not be graded: {problem}" if problem
+                             else "it has not been graded yet (run grade first)")
+            continue
+        result = api.generate_feedback(module_id, name, force=True)
+        if result.get("success"):
+            result = api.release_feedback(module_id, name)
+        outcome[name] = "" if result.get("success") else (
+            "its feedback could not be written: "
+            + explain((result.get("error") or "") + "\n" + (result.get("log") or "")))
+    return outcome
+
+
+def _assignment_exists(gb: Any, module_id: str) -> bool:
+    from nbgrader.api import MissingEntry
+
+    try:
+        gb.find_assignment(module_id)
+    except MissingEntry:
+        return False
+    return True
 
 
 def purge(cohort: Cohort) -> dict[str, int]:

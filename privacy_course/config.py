@@ -120,7 +120,15 @@ class SandboxSettings(Configurable):
     processes = Integer(256, min=8, help="Processes the sandbox user may run.").tag(config=True)
     file_size_mb = Integer(64, min=1, help="Largest file a notebook may write (MB).").tag(
         config=True)
-    tmp_mb = Integer(128, min=1, help="Size of the notebook's private /tmp (MB).").tag(
+    write_quota_mb = Integer(
+        256, min=16,
+        help="All that a notebook's code may write in total (MB): its working copy, /tmp and "
+        "/dev/shm share one memory-backed file system of this size.").tag(config=True)
+    submission_files = Integer(
+        300, min=10, help="Most files taken from one submission; the rest are refused.").tag(
+        config=True)
+    submission_mb = Integer(
+        100, min=1, help="Most data taken from one submission (MB); the rest is refused.").tag(
         config=True)
     output_kb = Integer(512, min=1, help="Output kept per cell (KB); the rest is cut.").tag(
         config=True)

@@ -101,6 +101,8 @@ LIMIT_SIGNS = [
     ("File too large", "a cell hit the file size limit"),
     ("Resource temporarily unavailable", "a cell hit the process limit"),
     ("[output limit", "output was cut at the output limit"),
+    ("No space left on device", "a cell hit the write quota (the most a notebook may write in "
+     "total while it is graded)"),
 ]
 
 

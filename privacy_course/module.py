@@ -170,7 +170,10 @@ class Module:
         filled = re.sub(r"\{([a-z0-9][a-z0-9-]*)\}", fill, text)
         md_path = self.folder / output
         md_path.write_text(filled, encoding="utf-8")
-        html_body = mistune.html(filled)
+        # escape=True: a learner's answer is text, never markup. Raw HTML she typed is shown as
+        # written; mistune also turns javascript:/data: links into "#harmful-link".
+        html_body = mistune.create_markdown(
+            escape=True, plugins=["strikethrough", "footnotes", "table"])(filled)
         html_path = md_path.with_suffix(".html")
         html_path.write_text(
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

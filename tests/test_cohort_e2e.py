@@ -141,7 +141,9 @@ def test_whole_cohort_cycle(backend: str, tmp_path: Path):
     assert scores(cohort) == before
 
     # Feedback reaches learners and never shows hidden tests.
-    cohorts.feedback(cohort, MODULE)
+    sent = cohorts.feedback(cohort, MODULE)
+    assert {n for n, why in sent.items() if not why} == {"alice", "bea", "carl", "dana", "finn"}
+    assert sent["eve"].startswith("it could not be graded: the notebook file is damaged")
     pages = fetch_feedback(course, "spring", "alice", homes["alice"], MODULE)
     assert pages
     html = pages[0].read_text(encoding="utf-8")

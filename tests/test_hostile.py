@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -38,6 +40,8 @@ c.SandboxSettings.memory_mb = 1536
 c.SandboxSettings.file_size_mb = 16
 c.SandboxSettings.processes = 64
 c.SandboxSettings.output_kb = 256
+c.SandboxSettings.write_quota_mb = 48
+c.SandboxSettings.submission_files = 40
 """
 
 
@@ -94,6 +98,50 @@ def wrong_answers(folder: Path) -> None:
     (folder / RESPONSES).write_text(json.dumps(data))
 
 
+def plant(links: dict[str, str], replace_notebook: bool = False):
+    """Links the learner planted in her submission folder, to COURSE/COHORT paths."""
+    def mutate(folder: Path) -> None:
+        if replace_notebook:
+            (folder / NB).unlink()
+        for name, target in links.items():
+            (folder / name).symlink_to(target)
+    return mutate
+
+
+def fifo_and_hard_link(folder: Path) -> None:
+    os.mkfifo(folder / "pipe")  # reading it would hang a naive copy for ever
+    os.link(folder.parents[2] / "cohort.json", folder / "roster-copy.json")
+
+
+def many_files(folder: Path) -> None:
+    for i in range(200):
+        (folder / f"note-{i:03}.txt").write_text("x")
+
+
+WRITE_FLOOD = """
+import os
+written = 0
+for place in [".", "/tmp", "/dev/shm"]:
+    for i in range(20):
+        try:
+            with open(os.path.join(place, f"flood-{i}.bin"), "wb") as f:
+                f.write(b"0" * 15 * 1024 * 1024)
+            written += 15
+        except OSError as e:
+            print(place, e)
+            break
+print("written MB:", written)
+"""
+ENV_PROBE = """
+import os
+for name, value in os.environ.items():
+    if "SECRET" in name or "SECRET" in value or "TOKEN" in name or "DB_URL" in name:
+        print("LE" + "AK:", name)
+"""
+MARKUP = ("<script>window.__pc=1</script><img src=x onerror=\"window.__pc=2\">"
+          "[click](javascript:window.__pc=4)")
+GRADER_SECRETS = {"JUPYTERHUB_API_TOKEN": "hub-SECRET-token",
+                  "FACILITATOR_SECRET": "SECRET", "AWS_SECRET_ACCESS_KEY": "SECRET-key"}
 WRONG: dict = {}
 LEAK_PROBE = """
 import os
@@ -152,7 +200,54 @@ CASES = {
     "renamed-notebook": (rename, {"ok": False, "problem": "wrong file name"}),
     "empty-folder": (empty, {"ok": False, "problem": "no notebook in the submission"}),
     "no-responses": (drop_responses, {"note": "no saved answers file", "score": "zero"}),
+    "link-to-answer-key": (plant({NB: "COURSE/source/m01-making-the-case/" + NB},
+                                 replace_notebook=True),
+                           {"ok": False, "problem": "no notebook", "note": "link",
+                            "score": "zero"}),
+    "links-beside": (lambda f: (plant({"gb.db": "COHORT/gradebook.db",
+                                       "cfg.py": "COURSE/grader_config.py"})(f),
+                                typed("import os\nfor p in ['gb.db', 'cfg.py']:\n"
+                                      "    if os.path.exists(p):\n"
+                                      "        print('LE' + 'AK:', p, open(p, 'rb').read(80))")(f)),
+                     {"note": "the link was not followed", "score": "full", "no_leak": True}),
+    "fifo-and-hard-link": (fifo_and_hard_link, {"note": "hard link", "score": "full"}),
+    "too-many-files": (many_files, {"note": "more than 40 files", "score": "full"}),
+    "write-flood": (typed(WRITE_FLOOD), {"note": "write quota", "score": "full"}),
+    "environment": (typed(ENV_PROBE), {"score": "full", "no_leak": True}),
+    "markup": (lambda f: (edit_nb(lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell(
+        MARKUP)))(f), typed(f"from IPython.display import HTML, Javascript\n"
+                            f"display(HTML({MARKUP!r}))\ndisplay(Javascript('window.__pc=3'))")(f)),
+        {"score": "full"}),
 }
+
+
+class _Live(HTMLParser):
+    """Collects what would run in a browser: scripts, event handlers, javascript: links."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker, self.found, self._in_script = marker, [], False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on") and self.marker in value or (
+                    name in ("href", "src") and value.strip().lower().startswith("javascript:")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and self.marker in data:
+            self.found.append(f"<script>{data[:80]}")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+
+def live_markup(page: str, marker: str) -> list[str]:
+    parser = _Live(marker)
+    parser.feed(page)
+    return parser.found
 
 
 def tree_hash(*paths: Path) -> str:
@@ -164,7 +259,9 @@ def tree_hash(*paths: Path) -> str:
     return digest.hexdigest()
 
 
-def test_hostile_submissions(tmp_path: Path):
+def test_hostile_submissions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name, value in GRADER_SECRETS.items():  # the grader's own environment carries secrets
+        monkeypatch.setenv(name, value)
     course = copy_course(tmp_path / "course", [MODULE])
     config = course / "grader_config.py"
     config.write_text(config.read_text() + LIMITS)
@@ -201,6 +298,11 @@ def test_hostile_submissions(tmp_path: Path):
             cell.source = (cell.source.replace("PORT", str(port))
                            .replace("COHORT", str(cohort.folder)).replace("COURSE", str(course)))
             nbformat.write(nb, folder / NB)
+        for link in folder.iterdir():
+            if link.is_symlink():
+                target = os.readlink(link).replace("COHORT", str(cohort.folder))
+                link.unlink()
+                link.symlink_to(target.replace("COURSE", str(course)))
 
     protected = [course / "source", course / "release", course / "modules", config]
     before = tree_hash(*protected[:3]) + hashlib.sha256(config.read_bytes()).hexdigest()
@@ -233,7 +335,11 @@ def test_hostile_submissions(tmp_path: Path):
         if expect.get("score") == "zero" and score != 0:
             failures.append(f"{name}: score {score} (expected 0) {said}")
         graded = cohort.folder / "autograded" / name / MODULE / NB
-        if expect.get("no_leak"):
+        planted = [p for p in (cohort.folder / "autograded" / name).rglob("*")
+                   if p.is_symlink() or not (p.is_file() or p.is_dir())]
+        if planted:
+            failures.append(f"{name}: links or special files reached grading: {planted}")
+        if expect.get("no_leak") and graded.exists():
             cell = next(c for c in nbformat.read(graded, as_version=4).cells
                         if c.get("id") == "answer-key")
             if "LEAK" in json.dumps(cell.get("outputs", [])):
@@ -241,6 +347,20 @@ def test_hostile_submissions(tmp_path: Path):
     assert not failures, "\n".join(failures)
 
     # The flags reach the completion table in plain words, never as a silent zero.
+    # Nothing planted is lost: what was refused before grading is kept aside, untouched.
+    kept = cohort.folder / "quarantine" / MODULE / "link-to-answer-key" / NB
+    assert kept.is_symlink()
+    assert not (cohort.folder / "autograded" / "link-to-answer-key" / MODULE / NB).exists()
+
+    # Feedback goes to everyone who was graded, names who was not and why, and no markup a
+    # learner planted survives in it (checked in a real browser in test_browser.py).
+    sent = cohorts.feedback(cohort, MODULE)
+    assert sent["alice"] == "" and sent["markup"] == ""
+    for name in ("os-exit", "segfault", "invalid-json", "link-to-answer-key"):
+        assert sent[name].startswith("it could not be graded"), (name, sent[name])
+    page = next((cohort.folder / "feedback" / "markup" / MODULE).glob("*.html")).read_text()
+    assert not live_markup(page, "__pc"), live_markup(page, "__pc")
+
     rows = {r.id: r for r in completion(cohort)}
     assert "memory limit" in " ".join(rows["memory-bomb"].results[MODULE].flags)
     assert rows["invalid-json"].results[MODULE].state == "could not be graded"

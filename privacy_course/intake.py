@@ -1,0 +1,220 @@
+"""A submission is files a learner controls: take in only what she wrote, never what she planted.
+
+nbgrader copies submissions with `shutil.copytree` and `shutil.copy`, which follow symbolic links,
+and its inbound exchange folder is writable by every learner (jupyter/nbgrader#978, #1225). A
+link named like the module notebook and pointing at `source/<module>/<module>.ipynb` would have
+the facilitator's own collect copy the answer key into the learner's submission; a link to the
+gradebook beside it would be read by nbgrader's autograde copy and handed to the learner's code.
+
+So every step that takes in a submission goes through `safe_copy`: regular files and folders
+only, read with O_NOFOLLOW; links, hard links, FIFOs, sockets and devices, odd names, and files
+beyond a count or a total size are refused, never followed or read, and each refusal becomes a
+plain-words flag naming the learner. It runs twice: at collect, from the inbound exchange
+(`SafeCollect`, nbgrader's own collect with its copy step replaced), and before grading, over
+`submitted/` (`check_submitted`), since a submission can reach that folder by other routes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.exchange.default.collect import ExchangeCollect
+
+from .responses import atomic_write_json
+
+RECORDS = "intake"  # cohorts/<name>/intake/<module>/<learner>.json: what was refused
+QUARANTINE = "quarantine"  # cohorts/<name>/quarantine/<module>/<learner>/: refused, kept
+LEARNER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+ODD_NAME = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    files: int = 300
+    megabytes: int = 100
+    ignore: tuple[str, ...] = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
+
+
+def limits_from(config: object) -> Limits:
+    """The intake limits of a loaded configuration (SandboxSettings and nbgrader's ignore)."""
+    from .config import SandboxSettings
+
+    settings = SandboxSettings(config=config)
+    ignore = getattr(getattr(config, "CourseDirectory", None), "ignore", None)
+    return Limits(settings.submission_files, settings.submission_mb,
+                  tuple(ignore) if isinstance(ignore, list) else Limits.ignore)
+
+
+def _first(module_id: str | None, name: str) -> tuple[int, str]:
+    """The notebook and its answers come first, so a flood of other files cannot push them out."""
+    wanted = {f"{module_id}.ipynb", f"{module_id}.responses.json"} if module_id else set()
+    return (0 if name in wanted else 1, name)
+
+
+def safe_copy(src: Path, dest: Path, limits: Limits, module_id: str | None = None) -> list[str]:
+    """Copy the regular files and folders of `src` into `dest` (created), never following a
+    link; return a plain sentence for each thing refused."""
+    refused: list[str] = []
+    budget = {"files": limits.files, "bytes": limits.megabytes * 1024 * 1024}
+    dest.mkdir(parents=True, exist_ok=True)
+    _copy_folder(src, dest, Path(), limits, module_id, budget, refused)
+    return refused
+
+
+def _copy_folder(src: Path, dest: Path, rel: Path, limits: Limits, module_id: str | None,
+                 budget: dict[str, int], refused: list[str]) -> None:
+    try:
+        entries = sorted(os.scandir(src), key=lambda e: _first(module_id, e.name))
+    except OSError as exc:
+        refused.append(f"the folder {str(rel) or '.'} could not be read ({exc.strerror})")
+        return
+    for entry in entries:
+        where = rel / entry.name
+        if any(fnmatch.fnmatch(entry.name, pattern) for pattern in limits.ignore):
+            continue
+        if ODD_NAME.search(entry.name):
+            refused.append(f"the submission contained a file with an odd name ({where!s:.60}); "
+                           "it was not taken")
+            continue
+        if entry.is_symlink():
+            refused.append(f"the submission contained a link ({where}); the link was not "
+                           "followed")
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            (dest / entry.name).mkdir(exist_ok=True)
+            _copy_folder(Path(entry.path), dest / entry.name, where, limits, module_id, budget,
+                         refused)
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            refused.append(f"the submission contained a special file ({where}: a device, pipe "
+                           "or socket); it was not read")
+            continue
+        if budget["files"] <= 0:
+            refused.append(f"the submission holds more than {limits.files} files; the rest "
+                           f"(from {where}) were not taken")
+            return
+        _copy_file(Path(entry.path), dest / entry.name, where, budget, limits, refused)
+
+
+def _copy_file(src: Path, dest: Path, where: Path, budget: dict[str, int], limits: Limits,
+               refused: list[str]) -> None:
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        refused.append(f"the file {where} could not be read ({exc.strerror}); it was not taken")
+        return
+    with os.fdopen(fd, "rb") as source:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped for something else since it was listed
+            refused.append(f"the submission contained a special file ({where}); it was not read")
+            return
+        if info.st_nlink > 1:
+            refused.append(f"the submission contained a hard link ({where}) to a file that "
+                           "may lie outside it; it was not taken")
+            return
+        if info.st_size > budget["bytes"]:
+            refused.append(f"the submission holds more than {limits.megabytes} MB; {where} and "
+                           "what follows were not taken")
+            budget["files"] = 0
+            return
+        budget["files"] -= 1
+        budget["bytes"] -= info.st_size
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with os.fdopen(os.open(dest, flags, 0o644), "wb") as target:
+            shutil.copyfileobj(source, target, info.st_size + 1)  # never more than it said
+            target.truncate(min(target.tell(), info.st_size))
+
+
+def _record(cohort_folder: Path, module_id: str, learner: str, refused: list[str]) -> None:
+    path = cohort_folder / RECORDS / module_id / f"{learner}.json"
+    if refused:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, {"refused": list(dict.fromkeys(refused))})
+    else:
+        path.unlink(missing_ok=True)
+
+
+def refusals(cohort_folder: Path, module_id: str, learner: str) -> list[str]:
+    """The flags recorded for a learner's latest submission of a module (collect and grade)."""
+    path = cohort_folder / RECORDS / module_id / f"{learner}.json"
+    try:
+        return list(json.loads(path.read_text(encoding="utf-8")).get("refused", []))
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def check_submitted(cohort_folder: Path, learner: str, module_id: str, folder: Path,
+                    limits: Limits) -> list[str]:
+    """Make `folder` (submitted/<learner>/<module>) hold only what safe_copy takes, before
+    nbgrader's autograde copies it. Anything refused is moved, untouched, to the cohort's
+    quarantine folder (nothing a learner handed in is deleted). Returns every flag for this
+    submission, those recorded at collect included."""
+    earlier = refusals(cohort_folder, module_id, learner)
+    with tempfile.TemporaryDirectory(dir=cohort_folder) as tmp:
+        clean = Path(tmp) / "clean"
+        refused = safe_copy(folder, clean, limits, module_id)
+        if refused:
+            kept = cohort_folder / QUARANTINE / module_id / learner
+            if kept.exists():
+                shutil.rmtree(kept)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            folder.rename(kept)
+            clean.rename(folder)
+    flags = list(dict.fromkeys([*earlier, *refused]))
+    _record(cohort_folder, module_id, learner, flags)
+    return flags
+
+
+class SafeCollect(ExchangeCollect):
+    """nbgrader's collect, with its copy (which follows links) replaced by `safe_copy`, and a
+    submission refused whole when its folder name claims a learner it cannot be: not in the
+    cohort's roster's id format, or owned by another account than the learner's (nbgrader
+    itself only warns; jupyter/nbgrader#1225)."""
+
+    def do_copy(self, src: str, dest: str, log: object = None) -> None:
+        dest_path = Path(dest)
+        learner, module_id = dest_path.parent.name, dest_path.name
+        cohort_folder = Path(self.coursedir.root)
+        # nbgrader takes the learner's name from the inbound folder's name, which the learner
+        # chose: ".." would put the copy beside submitted/.
+        if not LEARNER_ID.fullmatch(learner) or module_id != self.coursedir.assignment_id:
+            self.log.error("Refused a submission folder with an impossible learner name: %r",
+                           os.path.basename(src))
+            return
+        owner_problem = self._owner_problem(Path(src), learner)
+        if owner_problem:
+            self.log.error("%s", owner_problem)
+            _record(cohort_folder, module_id, learner, [owner_problem])
+            return
+        refused = safe_copy(Path(src), dest_path, limits_from(self.config), module_id)
+        for line in refused:
+            self.log.warning("%s: %s", learner, line)
+        _record(cohort_folder, module_id, learner, refused)
+
+    def _owner_problem(self, src: Path, learner: str) -> str:
+        try:
+            info = os.lstat(src)
+        except OSError:
+            return f"the submission folder of {learner} vanished while it was collected"
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            return f"the submission of {learner} is a link, not a folder; it was not followed"
+        if info.st_uid == os.getuid():
+            return ""  # one machine, one account: the facilitator's own exchange
+        try:
+            import pwd
+
+            owner = pwd.getpwuid(info.st_uid).pw_name
+        except (ImportError, KeyError):
+            return ""
+        if owner != learner:
+            return (f"a submission in {learner}'s name was handed in by the account {owner}; "
+                    "it was not collected")
+        return ""
