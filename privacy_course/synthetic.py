@@ -10,7 +10,10 @@ Service does not assign. The shape is realistic on purpose, because the exercise
 - the seven federal race/ethnicity categories, two of them small, so that small-cell
   suppression matters in school-level tables;
 - English-learner, IEP and free/reduced-price-lunch flags, state-test scale scores for the
-  tested grades (3-8 and 11) and an attendance rate.
+  tested grades (3-8 and 11) and an attendance rate;
+- a discipline flag (suspended out of school at least once this year), rarer in the elementary
+  schools and more common for students with an IEP, so that an outcome table by school and group
+  has the small cells that do real harm.
 
 `make_students()` is deterministic for a given seed, and `python -m privacy_course.synthetic
 OUT.csv` writes the same bytes on every run (fixed column order, no index, fixed number formats).
@@ -32,11 +35,16 @@ SCHOOL_YEAR_START = 2026  # the 2026-27 school year
 COLUMNS = [
     "student_id", "first_name", "last_name", "street_address", "zip", "birth_date", "sex",
     "race_ethnicity", "school", "grade", "ell", "iep", "frl", "math_score", "reading_score",
-    "attendance_rate",
+    "attendance_rate", "suspended",
 ]
 
 GRADES = ["K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
 TESTED_GRADES = {"3", "4", "5", "6", "7", "8", "11"}
+
+# Share of students suspended out of school at least once in the year, by kind of school; a
+# student with an IEP is twice as likely to be suspended (made-up rates that only shape the data).
+SUSPENSION_RATE = {"Elementary": 0.04, "Middle": 0.11, "High": 0.09}
+IEP_SUSPENSION_FACTOR = 2.0
 
 # school -> (grades served, share of the district's students in each of those grades,
 #            ZIP codes and their weights, share of students eligible for free/reduced lunch)
@@ -172,6 +180,11 @@ def make_students(n: int = 2400, seed: int = SEED) -> pd.DataFrame:
     ]
     ids = rng.choice(np.arange(2_000_000, 2_999_999), size=total, replace=False)
     frame["student_id"] = [str(int(i)) for i in ids]
+
+    # Drawn last, so that adding it left every column above unchanged.
+    level = frame["school"].str.split().str[-1].map(SUSPENSION_RATE).to_numpy(dtype=float)
+    rate = level * np.where(frame["iep"].eq("Y").to_numpy(), IEP_SUSPENSION_FACTOR, 1.0)
+    frame["suspended"] = np.where(rng.random(total) < rate, "Y", "N")
 
     frame = frame[COLUMNS].sort_values("student_id", kind="stable").reset_index(drop=True)
     frame["math_score"] = frame["math_score"].astype("Int64")
