@@ -259,6 +259,9 @@ def release(cohort: Cohort, module_id: str, due: datetime | None = None) -> None
     config = cohort.config()
     config.ExchangeReleaseAssignment.force = True
     _result("release", cohort, module_id, cohort.api(config).release_assignment(module_id))
+    from .intake import lock_inbound
+
+    lock_inbound(Path(config.Exchange.root), cohort.name)
 
 
 def collect(cohort: Cohort, module_id: str) -> list[str]:

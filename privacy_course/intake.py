@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.submit import ExchangeSubmit
 
 from .responses import atomic_write_json
 
@@ -174,32 +175,46 @@ def check_submitted(cohort_folder: Path, learner: str, module_id: str, folder: P
 
 
 class SafeCollect(ExchangeCollect):
-    """nbgrader's collect, with its copy (which follows links) replaced by `safe_copy`, and a
-    submission refused whole when its folder name claims a learner it cannot be: not in the
-    cohort's roster's id format, or owned by another account than the learner's (nbgrader
-    itself only warns; jupyter/nbgrader#1225)."""
+    """nbgrader's collect, with its copy (which follows links) replaced by `safe_copy`.
+
+    A handed-in folder is refused whole when its name claims a learner it cannot be: a name
+    that is no roster id (".." would put the copy beside submitted/), or a folder owned by
+    another account than the learner's (nbgrader itself only warns, jupyter/nbgrader#1225). A
+    refused folder is dated 1970 before nbgrader picks each learner's latest, so a folder
+    planted in someone's name with a future date can neither replace nor hide her real work."""
+
+    def _path_to_record(self, path: str) -> dict:
+        record = super()._path_to_record(path)
+        problem = self._name_problem(Path(path), record["username"])
+        if problem:
+            refused = self.__dict__.setdefault("_refused", {})
+            refused[record["filename"]] = (record["username"], problem)
+            record["timestamp"] = record["timestamp"].replace(year=1970, month=1, day=1)
+        return record
+
+    def copy_files(self) -> None:
+        super().copy_files()
+        for learner, problem in self.__dict__.get("_refused", {}).values():
+            if LEARNER_ID.fullmatch(learner):
+                _record(Path(self.coursedir.root), self.coursedir.assignment_id, learner,
+                        [*refusals(Path(self.coursedir.root), self.coursedir.assignment_id,
+                                   learner), problem])
+            self.log.error("%s", problem)
 
     def do_copy(self, src: str, dest: str, log: object = None) -> None:
+        if os.path.basename(src) in self.__dict__.get("_refused", {}):
+            return  # reported by copy_files
         dest_path = Path(dest)
         learner, module_id = dest_path.parent.name, dest_path.name
-        cohort_folder = Path(self.coursedir.root)
-        # nbgrader takes the learner's name from the inbound folder's name, which the learner
-        # chose: ".." would put the copy beside submitted/.
-        if not LEARNER_ID.fullmatch(learner) or module_id != self.coursedir.assignment_id:
-            self.log.error("Refused a submission folder with an impossible learner name: %r",
-                           os.path.basename(src))
-            return
-        owner_problem = self._owner_problem(Path(src), learner)
-        if owner_problem:
-            self.log.error("%s", owner_problem)
-            _record(cohort_folder, module_id, learner, [owner_problem])
-            return
         refused = safe_copy(Path(src), dest_path, limits_from(self.config), module_id)
         for line in refused:
             self.log.warning("%s: %s", learner, line)
-        _record(cohort_folder, module_id, learner, refused)
+        _record(Path(self.coursedir.root), module_id, learner, refused)
 
-    def _owner_problem(self, src: Path, learner: str) -> str:
+    @staticmethod
+    def _name_problem(src: Path, learner: str) -> str:
+        if not LEARNER_ID.fullmatch(learner):
+            return f"a handed-in folder named {src.name!r} names no possible learner; refused"
         try:
             info = os.lstat(src)
         except OSError:
@@ -218,3 +233,45 @@ class SafeCollect(ExchangeCollect):
             return (f"a submission in {learner}'s name was handed in by the account {owner}; "
                     "it was not collected")
         return ""
+
+
+class PrivateSubmit(ExchangeSubmit):
+    """nbgrader's submit, then the submission made private to its learner and the facilitators.
+
+    nbgrader leaves each handed-in folder world-writable and its files world-readable, hidden
+    only by an unguessable name ("so the instructor can delete later"); anyone who learns the
+    name can read, change or empty another learner's work. The inbound folder is set-group-id,
+    so the copy already belongs to the facilitators' group: owner and group keep access, no one
+    else has any. (Renaming or deleting the folder itself is stopped by the sticky bit that
+    `privacy-course release` sets on the inbound folder.)"""
+
+    def do_copy(self, src: str, dest: str, log: object = None) -> None:
+        # nbgrader's copytree copies each folder's mode, and a chmod by a learner who is not in
+        # the facilitators' group clears the set-group-id bit, so the timestamp and secret that
+        # nbgrader writes next would belong to the learner's own group, unreadable to the
+        # facilitators once private. safe_copy never changes a folder's mode.
+        for line in safe_copy(Path(src), Path(dest), limits_from(self.config)):
+            self.log.warning("Not handed in: %s", line)
+
+    def copy_files(self) -> None:
+        super().copy_files()
+        dest = Path(self.inbound_path) / self.assignment_filename
+        for current, _dirs, names in os.walk(dest, followlinks=False):
+            os.chmod(current, 0o770)
+            for name in names:
+                path = Path(current) / name
+                if not path.is_symlink():
+                    os.chmod(path, 0o640)
+
+
+def lock_inbound(exchange_root: Path, course_id: str) -> None:
+    """Set the sticky bit on the exchange folders this account owns (the root and the cohort's
+    inbound folder): nbgrader makes them writable by every learner, and without the bit a
+    learner can rename or delete another learner's submission, or the cohort's own folder."""
+    for path in (exchange_root, exchange_root / course_id / "inbound"):
+        try:
+            info = path.stat()
+            if info.st_uid == os.getuid():
+                os.chmod(path, stat.S_IMODE(info.st_mode) | stat.S_ISVTX)
+        except OSError:
+            pass

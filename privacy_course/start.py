@@ -39,6 +39,7 @@ def exchange_config(config: Config, cohort: str | None = None,
         learner.CourseDirectory.student_id = learner_id
     learner.Exchange.root = config.Exchange.root
     learner.Exchange.path_includes_course = bool(config.Exchange.get("path_includes_course", True))
+    learner.ExchangeFactory.submit = "privacy_course.intake.PrivateSubmit"
     return learner
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +147,67 @@ def test_facilitator_report_has_no_serious_accessibility_violations(browser, tmp
     finally:
         context.close()
     assert not serious(violations), describe(serious(violations))
+
+
+MARKUP = ("<script>window.__pc=1</script><img src=x onerror=\"window.__pc=2\">"
+          "[click](javascript:window.__pc=4) <a href=\"javascript:window.__pc=5\">b</a>")
+
+
+def test_markup_a_learner_typed_never_runs(browser, tmp_path):
+    """Script, event handlers and javascript: links typed into every prompt, into a markdown
+    cell and displayed by code: none is live in the work product or in the feedback page."""
+    import nbformat
+
+    from privacy_course import autograde
+    from privacy_course import cohort as cohorts
+
+    from .grading_helpers import submit_folder
+    from .learner import answer_key, run_module
+
+    course = copy_course(tmp_path / "course", [MODULE])
+    work = tmp_path / "mallory" / MODULE
+    shutil.copytree(course / "release" / MODULE, work)
+    notebook = work / f"{MODULE}.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(MARKUP))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"from IPython.display import HTML, Javascript\ndisplay(HTML({MARKUP!r}))\n"
+        "display(Javascript('window.__pc=3'))"))
+    nbformat.write(nb, notebook)
+    run_module(notebook, answers=answer_key(course / "source" / MODULE / notebook.name),
+               text=MARKUP)
+    (tmp_path / "roster.csv").write_text("id,first_name,last_name,email\n"
+                                         "mallory,Mal,Lory,mal@example.org\n")
+    cohort = cohorts.create_cohort(course, "spring", tmp_path / "roster.csv")
+    submit_folder(cohort.folder, "mallory", MODULE, work)
+    assert autograde.grade(cohort, [MODULE], workers=1, progress=autograde._Quiet())[0].ok
+    assert cohorts.feedback(cohort, MODULE) == {"mallory": ""}
+
+    pages = [*work.glob("my-*.html"),
+             *(cohort.folder / "feedback" / "mallory" / MODULE).glob("*.html")]
+    # The feedback folder holds nbgrader's page and the files handed in, the work product too.
+    assert len(pages) == 3 and any(p.name == f"{MODULE}.html" for p in pages), pages
+    context = browser.new_context()
+    dialogs: list[str] = []
+    context.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        for page_file in pages:
+            tab = context.new_page()
+            tab.goto(page_file.as_uri())
+            tab.wait_for_load_state("load")
+            tab.wait_for_timeout(500)  # let any image error handler fire
+            live = tab.evaluate("""() => ({
+                ran: window.__pc ?? null,
+                scripts: [...document.scripts].filter(s => s.text.includes('__pc')).length,
+                handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes]
+                    .some(a => a.name.startsWith('on') && a.value.includes('__pc'))).length,
+                links: [...document.querySelectorAll('[href], [src]')].filter(e =>
+                    (e.getAttribute('href') || e.getAttribute('src') || '').trim()
+                    .toLowerCase().startsWith('javascript:')).length})""")
+            assert live == {"ran": None, "scripts": 0, "handlers": 0, "links": 0}, (
+                page_file.name, live)
+            assert not dialogs
+            # What she typed is still there, as text.
+            assert "window.__pc=1" in tab.inner_text("body"), page_file.name
+    finally:
+        context.close()

@@ -145,7 +145,7 @@ def hub() -> Iterator[Hub]:
         course = copy_course(base / "course", [MODULE])
         exchange = base / "exchange"
         exchange.mkdir(mode=0o777)
-        exchange.chmod(0o777)
+        exchange.chmod(0o1777)  # as deploy/ makes it: sticky, so no one replaces a cohort folder
         (course / "grader_config.py").write_text(
             (course / "grader_config.py").read_text() + f"\nc.Exchange.root = {str(exchange)!r}\n")
         (course / "roster-spring.csv").write_text(
@@ -164,6 +164,7 @@ def hub() -> Iterator[Hub]:
                 "c = get_config()  # noqa\n"
                 f"c.Exchange.root = {str(exchange)!r}\n"
                 "c.Exchange.path_includes_course = True\n"
+                "c.ExchangeFactory.submit = 'privacy_course.intake.PrivateSubmit'\n"
                 "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n")
             for path in [config, *config.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
@@ -306,6 +307,45 @@ def test_whole_cycle_on_a_real_hub(hub: Hub):
     feedback = hub.execute(ANN, "import glob\nprint(glob.glob('feedback/*/*.html'))",
                            path=folder)
     assert ".html" in feedback, feedback
+
+    # The exchange between learners. Even knowing the name of Ann's handed-in folder (nbgrader
+    # hides it only behind a random name), Ben can neither list, read, change, rename nor
+    # delete it, and cannot list the inbound folder at all.
+    inbound = hub.exchange / "spring" / "inbound"
+    ann_folder = next(p for p in inbound.iterdir() if p.name.startswith(ANN + "+"))
+    probe = hub.execute(BEN, "import os, shutil\n"
+                        f"inbound, ann = {str(inbound)!r}, {str(ann_folder)!r}\n"
+                        "tries = {'list inbound': lambda: os.listdir(inbound),\n"
+                        "  'list hers': lambda: os.listdir(ann),\n"
+                        f"  'read hers': lambda: open(ann + '/{MODULE}.ipynb', 'rb').read(1),\n"
+                        "  'write into hers': lambda: open(ann + '/x.txt', 'w').write('x'),\n"
+                        "  'rename hers': lambda: os.rename(ann, inbound + '/taken'),\n"
+                        "  'delete hers': lambda: shutil.rmtree(ann)}\n"
+                        "for name, attempt in tries.items():\n"
+                        "    try:\n        attempt()\n        print('ALLOWED', name)\n"
+                        "    except OSError:\n        print('denied', name)\n")
+    assert "ALLOWED" not in probe and probe.count("denied") == 6, probe
+    # What Ben plants by hand is refused by collect: a folder in Ann's name, and a folder of
+    # his own whose notebook is a link to the instructor version.
+    planted = hub.execute(BEN, "import os\n"
+                          f"src = {str(hub.course / 'source' / MODULE / (MODULE + '.ipynb'))!r}\n"
+                          "for who, tag in (('" + ANN + "', 'a'), ('" + BEN + "', 'b')):\n"
+                          f"    d = {str(inbound)!r} + f'/{{who}}+{MODULE}+2030-01-01 "
+                          "00:00:00.000000 UTC+' + tag\n"
+                          "    os.mkdir(d)\n"
+                          "    open(d + '/timestamp.txt', 'w').write('2030-01-01 00:00 UTC')\n"
+                          f"    os.symlink(src, d + '/{MODULE}.ipynb')\n"
+                          "print('planted')\n")
+    assert "planted" in planted, planted
+    facilitator_runs(hub, "collect", MODULE, "--cohort", "spring")
+    submitted = hub.course / "cohorts" / "spring" / "submitted"
+    assert (submitted / ANN / MODULE / f"{MODULE}.ipynb").is_file()  # still her own work
+    assert not (submitted / ANN / MODULE / f"{MODULE}.ipynb").is_symlink()
+    assert not (submitted / BEN / MODULE / f"{MODULE}.ipynb").exists()
+    records = {p.stem: p.read_text() for p in
+               (hub.course / "cohorts" / "spring" / "intake" / MODULE).glob("*.json")}
+    assert "handed in by the account " + BEN in records[ANN], records
+    assert "the link was not followed" in records[BEN], records
 
     # Instructor tools: the learner's Lab has none (disabled and locked), the facilitator's has.
     assert hub.api("GET", f"/user/{ANN}/formgrader")[0] == 404

@@ -51,6 +51,8 @@ c.CourseDirectory.course_id = cohort
 c.Exchange.root = os.environ.get("PRIVACY_COURSE_EXCHANGE", {exchange!r})
 # Several cohorts share one exchange (without this a second cohort's fetch fails).
 c.Exchange.path_includes_course = True
+# A handed-in folder readable only by its learner and the facilitators (nbgrader: everyone).
+c.ExchangeFactory.submit = "privacy_course.intake.PrivateSubmit"
 if os.environ.get("JUPYTERHUB_API_TOKEN"):
     # Only the courses of the user's hub groups nbgrader-<cohort> / formgrade-<cohort>.
     c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
