@@ -290,9 +290,7 @@ def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict
     _check_module(cohort, module_id)
     learners = [learner] if learner else submitted(cohort, module_id)
     with cohort.gradebook() as gb:
-        graded = {s.student.id for s in gb.assignment_submissions(module_id)
-                  if any(nb.grades for nb in s.notebooks)} if _assignment_exists(gb, module_id) \
-            else set()
+        graded = _graded_learners(gb, module_id)
     issues = load_issues(cohort).get(module_id, {})
     api = cohort.api()
     outcome: dict[str, str] = {}
@@ -312,14 +310,16 @@ def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict
     return outcome
 
 
-def _assignment_exists(gb: Any, module_id: str) -> bool:
+def _graded_learners(gb: Any, module_id: str) -> set[str]:
+    """Who has grades for the module (a failed autograde leaves a submission without any)."""
     from nbgrader.api import MissingEntry
 
     try:
         gb.find_assignment(module_id)
     except MissingEntry:
-        return False
-    return True
+        return set()
+    return {s.student.id for s in gb.assignment_submissions(module_id)
+            if any(nb.grades for nb in s.notebooks)}
 
 
 def purge(cohort: Cohort) -> dict[str, int]:

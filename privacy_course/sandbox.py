@@ -6,12 +6,15 @@ keys) and other learners' work, or reach the network. Here each notebook's kerne
 `python -m privacy_course.sandbox -f <connection file>` (a dedicated kernelspec, seen only by
 grading workers), which:
 
-- copies the submission folder (the kernel's working folder) into a private folder;
-- starts the kernel under bubblewrap with new user, PID, network, IPC and mount namespaces: the
-  only things it can see are read-only system and Python folders, the private copy (at the same
-  path as the submission, so relative paths work) and a small private /tmp; no home folder, no
+- starts the kernel under bubblewrap with new user, PID, network, IPC and mount namespaces and
+  an empty environment plus an allow-list (the grader's own may hold a hub token or a gradebook
+  password): the only things it can see are read-only system and Python folders and one
+  memory-backed /tmp of `write_quota_mb`, into which bwrap copies the submission's regular
+  files (reached at the submission's own path, so relative paths work); no home folder, no
   course folder, no network (the kernel talks to nbgrader over Unix sockets, ZeroMQ's `ipc`
   transport, in a folder private to the grading worker);
+- ties the kernel's life to its launcher's, and the launcher's to its grading worker's, so a
+  killed grading run leaves nothing running (see `_die_with` and `KERNEL_GUARD`);
 - applies kernel resource limits on CPU time, address space and file size, and bounds the number
   of processes (a pids cgroup when grading runs as root, which ignores RLIMIT_NPROC; otherwise
   RLIMIT_NPROC), all set in `SandboxSettings` in grader_config.py.
@@ -117,10 +120,9 @@ def bwrap_command(files: list[tuple[int, str]], folders: list[str], sockets: str
     submission) and `folders` the submission's sub-folders: bwrap copies them into the sandbox,
     so the kernel never touches the grader's disk. Everything the kernel may write (its working
     copy and /tmp; /dev/shm is read-only) lives on one memory-backed file system of
-    `write_quota_mb`: a cell that
-    writes more gets "No space left on device", whatever it writes to and however many workers
-    run at once. The working copy is reached at the submission's own path (a link to it), so
-    relative paths behave as they did for the learner."""
+    `write_quota_mb`: a cell that writes more gets "No space left on device", whatever it writes
+    to and however many workers run at once. The working copy is reached at the submission's
+    own path (a link to it), so relative paths behave as they did for the learner."""
     cwd = limits["cwd"]
     cmd = [_bwrap(), "--unshare-all", "--as-pid-1", "--clearenv",
            "--size", str(limits["write_quota_mb"] * 1024 * 1024), "--tmpfs", "/tmp",
