@@ -19,13 +19,13 @@ c.Exchange.root = os.path.join(ROOT, ".exchange")
 # Several cohorts share one exchange; without this a second cohort's fetch fails.
 c.Exchange.path_includes_course = True
 # nbgrader's collect copies submissions following symbolic links, from an inbound folder every
-# learner can write to: this one takes regular files only (privacy_course/intake.py).
-c.ExchangeFactory.collect = "privacy_course.intake.SafeCollect"
+# learner can write to: this one takes regular files only (privacy_course/grading/intake.py).
+c.ExchangeFactory.collect = "privacy_course.grading.intake.SafeCollect"
 # Feedback and the formgrader render learners' notebooks as HTML: markup a learner typed, or
 # that her code displayed, must not run as script in the facilitator's or anyone's browser.
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.preprocessors = [  # the formgrader's view of a submission
-    "privacy_course.sanitize.LearnerMarkdownAsText",
+    "privacy_course.grading.sanitize.LearnerMarkdownAsText",
     "nbconvert.preprocessors.sanitize.SanitizeHTML",
 ]
 
@@ -57,15 +57,15 @@ c.GenerateFeedback.preprocessors = [
     # nbgrader's feedback template ignores HTMLExporter.sanitize_html: a learner's own markdown
     # is shown as text, and every output is cleaned with bleach (scripts, event handlers and
     # javascript: links removed).
-    "privacy_course.sanitize.LearnerMarkdownAsText",
+    "privacy_course.grading.sanitize.LearnerMarkdownAsText",
     "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # Test cells of clicked answers are scored again outside the learner's kernel, from the saved
-# answers (privacy_course/trusted.py): code in the notebook cannot fake a pass.
+# answers (privacy_course/grading/trusted.py): code in the notebook cannot fake a pass.
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",
-    "privacy_course.trusted.ScoreFromResponses",
+    "privacy_course.grading.trusted.ScoreFromResponses",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -87,7 +87,7 @@ def run_all(steps: list[tuple[str, list[str], Path]], lanes: int) -> tuple[float
 
 
 def main() -> None:
-    from privacy_course.build import module_ids
+    from privacy_course.authoring.build import module_ids
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", nargs="+", default=None, help="module ids (default: all)")

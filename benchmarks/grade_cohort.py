@@ -37,7 +37,7 @@ COHORT = "bench"
 
 
 def all_modules() -> list[str]:
-    from privacy_course.build import module_ids
+    from privacy_course.authoring.build import module_ids
 
     return module_ids(ROOT)
 
@@ -97,7 +97,7 @@ def assign(learners: list[str], modules: list[str]) -> dict[tuple[str, str], str
 
 def build_cohort(work: Path, n: int, modules: list[str],
                  behaviours: dict[str, dict[str, str]]) -> tuple[Path, dict]:
-    from privacy_course.cohort import create_cohort
+    from privacy_course.facilitator.cohort import create_cohort
     from tests.conftest import copy_course
     from tests.grading_helpers import submit_folder
 
@@ -113,7 +113,7 @@ def build_cohort(work: Path, n: int, modules: list[str],
 def scores(course: Path, modules: list[str]) -> dict[tuple[str, str], tuple[float, float]]:
     from nbgrader.api import Gradebook
 
-    from privacy_course.cohort import db_url_for
+    from privacy_course.facilitator.cohort import db_url_for
 
     out = {}
     with Gradebook(db_url_for(course, COHORT), COHORT) as gb:
@@ -124,7 +124,7 @@ def scores(course: Path, modules: list[str]) -> dict[tuple[str, str], tuple[floa
 
 
 def measure(n: int, modules: list[str], behaviours: dict, work: Path) -> dict:
-    from privacy_course.cohort import db_url_for
+    from privacy_course.facilitator.cohort import db_url_for
 
     work.mkdir(parents=True)
     course, plan = build_cohort(work, n, modules, behaviours)

@@ -24,8 +24,9 @@ from pathlib import Path
 import _common  # noqa: F401  (environment)
 from _common import ROOT, final, kernel_floor, machine
 
-PACKAGE_IMPORTS = ("import ipywidgets; import privacy_course; import privacy_course.module; "
-                   "import privacy_course.widgets")
+PACKAGE_IMPORTS = ("import ipywidgets; import privacy_course; "
+                   "import privacy_course.learner.module; "
+                   "import privacy_course.learner.widgets")
 BASE_IMPORTS = "import ipywidgets"
 
 
@@ -59,7 +60,7 @@ def import_seconds(statement: str) -> float:
 
 
 def main() -> None:
-    from privacy_course.build import module_ids
+    from privacy_course.authoring.build import module_ids
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", nargs="+", default=None, help="module ids (default: all)")

@@ -55,8 +55,8 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
     )
     from sqlalchemy import create_engine
 
-    from privacy_course.cohort import Cohort, db_url_for
-    from privacy_course.content import module_content
+    from privacy_course.authoring.content import module_content
+    from privacy_course.facilitator.cohort import Cohort, db_url_for
 
     cohort = Cohort(course, COHORT)
     db_url = db_url_for(course, COHORT)
@@ -124,7 +124,7 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
 
 def measure(work: Path, n: int, modules: list[str], env: dict[str, str],
             export_timeout: float | None) -> dict:
-    from privacy_course.cohort import create_cohort, db_url_for
+    from privacy_course.facilitator.cohort import create_cohort, db_url_for
     from tests.conftest import copy_course
 
     course = copy_course(work / "course", modules)
@@ -166,7 +166,7 @@ def measure(work: Path, n: int, modules: list[str], env: dict[str, str],
 
 
 def main() -> None:
-    from privacy_course.build import module_ids
+    from privacy_course.authoring.build import module_ids
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=5000)

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import ConfigError, find_course_root
+from privacy_course.config import ConfigError, find_course_root
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import BuildError, build, check
-    from .content import ContentError
+    from privacy_course.authoring.build import BuildError, build, check
+    from privacy_course.authoring.content import ContentError
 
     root = find_course_root()
     try:
@@ -33,7 +33,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_start(args: argparse.Namespace) -> int:
-    from .start import start
+    from privacy_course.start import start
 
     return start(find_course_root(), workspace=args.workspace, port=args.port,
                  open_browser=not args.no_browser, cohort=args.cohort, learner_id=args.learner,
@@ -45,7 +45,7 @@ def _cohort(args: argparse.Namespace):
     cohort there is."""
     import os
 
-    from .cohort import CohortError, list_cohorts, open_cohort
+    from privacy_course.facilitator.cohort import CohortError, list_cohorts, open_cohort
 
     root = find_course_root()
     name = args.cohort or os.environ.get("PRIVACY_COURSE_COHORT")
@@ -59,8 +59,8 @@ def _cohort(args: argparse.Namespace):
 
 
 def _modules(cohort, names: list[str], all_modules: bool) -> list[str]:
-    from .build import module_ids
-    from .cohort import CohortError
+    from privacy_course.authoring.build import module_ids
+    from privacy_course.facilitator.cohort import CohortError
 
     known = module_ids(cohort.root)
     if all_modules or not names:
@@ -72,7 +72,7 @@ def _modules(cohort, names: list[str], all_modules: bool) -> list[str]:
 
 
 def _cmd_cohort(args: argparse.Namespace) -> int:
-    from .cohort import add_learners, create_cohort, list_cohorts
+    from privacy_course.facilitator.cohort import add_learners, create_cohort, list_cohorts
 
     root = find_course_root()
     if args.action == "create":
@@ -88,7 +88,7 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
             print("No cohorts yet. Create one with: privacy-course cohort create NAME "
                   "--roster roster.csv")
         for info in cohorts:
-            from .cohort import Cohort
+            from privacy_course.facilitator.cohort import Cohort
 
             count = len(Cohort(root, info["name"]).learner_ids())
             print(f"{info['name']}\t{count} learners\tcreated {info['created']}")
@@ -98,7 +98,7 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
 def _cmd_release(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from .cohort import release
+    from privacy_course.facilitator.cohort import release
 
     cohort = _cohort(args)
     due = datetime.fromisoformat(args.due) if args.due else None
@@ -109,7 +109,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from .cohort import collect
+    from privacy_course.facilitator.cohort import collect
 
     cohort = _cohort(args)
     for module_id in _modules(cohort, args.modules, args.all):
@@ -119,7 +119,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .autograde import grade, watch
+    from privacy_course.grading.autograde import grade, watch
 
     cohort = _cohort(args)
     modules = _modules(cohort, args.modules, args.all)
@@ -140,7 +140,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     """Exit 1 when a learner who handed a module in did not get its feedback (each is named)."""
-    from .cohort import feedback
+    from privacy_course.facilitator.cohort import feedback
 
     cohort = _cohort(args)
     missing: list[tuple[str, str, str]] = []
@@ -159,8 +159,8 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from .build import module_ids
-    from .completion import completion, status_table
+    from privacy_course.authoring.build import module_ids
+    from privacy_course.facilitator.completion import completion, status_table
 
     cohort = _cohort(args)
     print(status_table(completion(cohort), module_ids(cohort.root)))
@@ -168,7 +168,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .reports import report
+    from privacy_course.facilitator.reports import report
 
     cohort = _cohort(args)
     out = args.out or cohort.root / "reports"
@@ -178,9 +178,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_certificates(args: argparse.Namespace) -> int:
-    from .build import module_ids
-    from .completion import completion
-    from .reports import write_certificates
+    from privacy_course.authoring.build import module_ids
+    from privacy_course.facilitator.completion import completion
+    from privacy_course.facilitator.reports import write_certificates
 
     cohort = _cohort(args)
     out = args.out or cohort.root / "reports" / f"{cohort.name}-certificates"
@@ -191,7 +191,7 @@ def _cmd_certificates(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
-    from .cohort import open_cohort, purge
+    from privacy_course.facilitator.cohort import open_cohort, purge
 
     cohort = open_cohort(find_course_root(), args.name)
     if not args.yes:
@@ -286,9 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(func=_cmd_purge)
 
     args = parser.parse_args(argv)
-    from .cohort import CohortError
-    from .roster import RosterError
-    from .sandbox import SandboxUnavailable
+    from privacy_course.facilitator.cohort import CohortError
+    from privacy_course.facilitator.roster import RosterError
+    from privacy_course.grading.sandbox import SandboxUnavailable
 
     try:
         return args.func(args)

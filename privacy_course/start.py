@@ -17,8 +17,8 @@ from typing import Any
 
 from traitlets.config import Config
 
-from .build import module_ids
-from .config import load_config
+from privacy_course.authoring.build import module_ids
+from privacy_course.config import load_config
 
 LEARNER_DISABLED_LABEXTENSIONS = [
     "@jupyter/nbgrader:formgrader",
@@ -39,7 +39,7 @@ def exchange_config(config: Config, cohort: str | None = None,
         learner.CourseDirectory.student_id = learner_id
     learner.Exchange.root = config.Exchange.root
     learner.Exchange.path_includes_course = bool(config.Exchange.get("path_includes_course", True))
-    learner.ExchangeFactory.submit = "privacy_course.intake.PrivateSubmit"
+    learner.ExchangeFactory.submit = "privacy_course.grading.intake.PrivateSubmit"
     return learner
 
 
@@ -148,7 +148,7 @@ def prepare_facilitator(root: Path, cohort: str | None = None) -> tuple[Path, di
     """The facilitator's Lab runs in the cohort's folder (or the course folder for the built-in
     course), where nbgrader finds that cohort's configuration, with every nbgrader tool on."""
     if cohort:
-        from .cohort import open_cohort, write_nbgrader_config
+        from privacy_course.facilitator.cohort import open_cohort, write_nbgrader_config
 
         the_cohort = open_cohort(root, cohort)
         write_nbgrader_config(the_cohort)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from privacy_course.content import END, ModuleContent, load_module_content
-from privacy_course.widgets import VERDICT_WORDS
+from privacy_course.authoring.content import END, ModuleContent, load_module_content
+from privacy_course.learner.widgets import VERDICT_WORDS
 
 MODULE = "m01-making-the-case"
 CHROMIUM = os.environ.get("PRIVACY_COURSE_CHROMIUM", "/usr/bin/chromium")
@@ -215,12 +215,13 @@ def describe(violations: list[dict[str, Any]]) -> str:
 def graded_cohort(dest: Path, module_id: str = MODULE, mistakes: int = 0) -> Path:
     """A small cohort graded end to end; return the facilitator's HTML report. Alice
     clicked everything right (tests/learner.run_module), the folder went where
-    collect puts it, and the cohort was graded with privacy_course.autograde. With `mistakes`,
+    collect puts it, and the cohort was graded with privacy_course.grading.autograde. With
+    `mistakes`,
     bea (otherwise on the roster without a submission) hands in that many single-choice
     checks wrong."""
-    from privacy_course import autograde
-    from privacy_course.cohort import create_cohort
-    from privacy_course.reports import report
+    from privacy_course.facilitator.cohort import create_cohort
+    from privacy_course.facilitator.reports import report
+    from privacy_course.grading import autograde
 
     from .conftest import copy_course
     from .grading_helpers import submit_folder

@@ -158,8 +158,8 @@ def test_markup_a_learner_typed_never_runs(browser, tmp_path):
     cell and displayed by code: none is live in the work product or in the feedback page."""
     import nbformat
 
-    from privacy_course import autograde
-    from privacy_course import cohort as cohorts
+    from privacy_course.facilitator import cohort as cohorts
+    from privacy_course.grading import autograde
 
     from .grading_helpers import submit_folder
     from .learner import answer_key, run_module

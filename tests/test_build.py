@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course.build import build, check, module_ids
+from privacy_course.authoring.build import build, check, module_ids
 
 pytestmark = pytest.mark.slow
 

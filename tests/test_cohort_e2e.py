@@ -13,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from privacy_course import autograde
-from privacy_course import cohort as cohorts
-from privacy_course import completion as comp
-from privacy_course.reports import report, write_certificates
+from privacy_course.facilitator import cohort as cohorts
+from privacy_course.facilitator import completion as comp
+from privacy_course.facilitator.reports import report, write_certificates
+from privacy_course.grading import autograde
 
 from .conftest import copy_course
 from .exchange_helpers import fetch, fetch_feedback, submit

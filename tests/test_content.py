@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from privacy_course.content import ContentError, load_module_content
+from privacy_course.authoring.content import ContentError, load_module_content
 
 SCENARIO = {
     "id": "s1",

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course import cohort as cohorts
-from privacy_course.sandbox import TEST_KILL
+from privacy_course.facilitator import cohort as cohorts
+from privacy_course.grading.sandbox import TEST_KILL
 
 from .conftest import copy_course
 from .grading_helpers import submit_folder

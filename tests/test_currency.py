@@ -10,7 +10,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from privacy_course.build import module_ids
+from privacy_course.authoring.build import module_ids
 
 from .conftest import ROOT
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from privacy_course import disclosure, synthetic
-from privacy_course.grading import Score
+from privacy_course.authoring import synthetic
+from privacy_course.learner import disclosure
+from privacy_course.learner.checks import Score
 
 from .conftest import ROOT
 
@@ -429,12 +430,14 @@ def test_checkers_in_a_fresh_interpreter_write_nothing_to_stderr():
 def test_generator_writes_identical_bytes_and_matches_the_shipped_csv(tmp_path: Path):
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     for path in (first, second):
-        result = subprocess.run([sys.executable, "-m", "privacy_course.synthetic", str(path)],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "privacy_course.authoring.synthetic", str(path)],
+            capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
     assert first.read_bytes() == second.read_bytes()
     assert SHIPPED_CSV.read_bytes() == first.read_bytes(), (
-        "the shipped CSV is stale: run python -m privacy_course.synthetic " + str(SHIPPED_CSV))
+        "the shipped CSV is stale: run python -m privacy_course.authoring.synthetic "
+        + str(SHIPPED_CSV))
 
 
 def test_generated_district_is_realistic_enough_for_the_exercise():

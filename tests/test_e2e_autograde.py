@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course.build import module_ids
-from privacy_course.responses import read_responses
+from privacy_course.authoring.build import module_ids
+from privacy_course.learner.responses import read_responses
 
 from .conftest import ROOT
 from .grading_helpers import autograde, nbgrader_api, noisy_outputs, submit_folder
@@ -93,6 +93,6 @@ def test_wrong_answers_score_zero(course_copy: Path, tmp_path: Path):
 
 
 def read_checks(folder: Path) -> dict:
-    from privacy_course.content import load_module_content
+    from privacy_course.authoring.content import load_module_content
 
     return load_module_content(folder, folder.name).checks

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from privacy_course import grading
-from privacy_course.responses import ResponsesStore
+from privacy_course.learner import checks as grading
+from privacy_course.learner.responses import ResponsesStore
 
 MID = "m99-test"
 

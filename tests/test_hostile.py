@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from privacy_course import autograde
-from privacy_course import cohort as cohorts
-from privacy_course.completion import completion
+from privacy_course.facilitator import cohort as cohorts
+from privacy_course.facilitator.completion import completion
+from privacy_course.grading import autograde
 
 from .conftest import copy_course
 from .grading_helpers import submit_folder
@@ -187,7 +187,7 @@ CASES = {
                       "timeout=3)\n    print('LEAK: connected')\nexcept OSError as e:\n"
                       "    print('blocked', e)"), {"score": "full", "no_leak": True}),
     "monkeypatch-grader": (lambda f: (wrong_answers(f), typed(
-        "import privacy_course.grading as g\ng.expect_choice = lambda *a, **k: None\n"
+        "import privacy_course.learner.checks as g\ng.expect_choice = lambda *a, **k: None\n"
         "course.expect = lambda *a, **k: None")(f)),
         {"note": "scored from the saved answers", "score": "zero"}),
     "always-equal": (lambda f: (wrong_answers(f), typed(

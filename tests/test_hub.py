@@ -164,7 +164,7 @@ def hub() -> Iterator[Hub]:
                 "c = get_config()  # noqa\n"
                 f"c.Exchange.root = {str(exchange)!r}\n"
                 "c.Exchange.path_includes_course = True\n"
-                "c.ExchangeFactory.submit = 'privacy_course.intake.PrivateSubmit'\n"
+                "c.ExchangeFactory.submit = 'privacy_course.grading.intake.PrivateSubmit'\n"
                 "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n")
             for path in [config, *config.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course import cohort as cohorts
-from privacy_course.intake import Limits, refusals, safe_copy
+from privacy_course.facilitator import cohort as cohorts
+from privacy_course.grading.intake import Limits, refusals, safe_copy
 
 from .conftest import copy_course
 from .exchange_helpers import fetch, submit

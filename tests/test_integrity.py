@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from privacy_course.build import module_ids
+from privacy_course.authoring.build import module_ids
 
 from .conftest import ROOT
 from .learner import answer_key
@@ -44,7 +44,7 @@ def test_grade_ids_unique_and_points_present(module_id: str):
 
 @pytest.mark.parametrize("module_id", MODULES)
 def test_every_check_and_exercise_is_graded_by_a_hidden_test(module_id: str):
-    from privacy_course.content import load_module_content
+    from privacy_course.authoring.content import load_module_content
 
     content = load_module_content(ROOT / "modules" / module_id, module_id)
     key = answer_key(ROOT / "source" / module_id / f"{module_id}.ipynb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from privacy_course.responses import ResponsesStore, read_responses
+from privacy_course.learner.responses import ResponsesStore, read_responses
 
 MID = "m99-test"
 

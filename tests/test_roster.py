@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course.cohort import CohortError, create_cohort, list_cohorts
-from privacy_course.roster import RosterError, read_roster
+from privacy_course.facilitator.cohort import CohortError, create_cohort, list_cohorts
+from privacy_course.facilitator.roster import RosterError, read_roster
 
 GOOD = "id,first_name,last_name,email\nalice,Alice,Adams,alice@example.org\n"
 

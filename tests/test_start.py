@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course.build import module_ids
+from privacy_course.authoring.build import module_ids
 from privacy_course.start import prepare_workspace
 
 pytestmark = pytest.mark.slow
@@ -89,7 +89,7 @@ def test_start_serves_the_course_on_lab(course_copy: Path, tmp_path: Path):
 
 
 def test_facilitator_lab_has_the_instructor_tools(tmp_path: Path):
-    from privacy_course.cohort import create_cohort
+    from privacy_course.facilitator.cohort import create_cohort
 
     from .conftest import copy_course
 
@@ -117,7 +117,7 @@ def test_start_never_overwrites_learner_work(course_copy: Path, tmp_path: Path):
 
 
 def test_start_for_a_cohort_learner_fetches_only_released_modules(tmp_path: Path):
-    from privacy_course.cohort import create_cohort, release
+    from privacy_course.facilitator.cohort import create_cohort, release
 
     from .conftest import copy_course
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from privacy_course import timing
-from privacy_course.build import module_ids
+from privacy_course.authoring import timing
+from privacy_course.authoring.build import module_ids
 
 NOTEBOOK = """---
 jupytext:

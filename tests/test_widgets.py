@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from privacy_course import open_module
-from privacy_course.responses import read_responses
-from privacy_course.widgets import progress_summary
+from privacy_course.learner.responses import read_responses
+from privacy_course.learner.widgets import progress_summary
 
 from .test_content import CHECK, SCENARIO
 

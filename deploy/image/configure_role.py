@@ -52,7 +52,7 @@ c.Exchange.root = os.environ.get("PRIVACY_COURSE_EXCHANGE", {exchange!r})
 # Several cohorts share one exchange (without this a second cohort's fetch fails).
 c.Exchange.path_includes_course = True
 # A handed-in folder readable only by its learner and the facilitators (nbgrader: everyone).
-c.ExchangeFactory.submit = "privacy_course.intake.PrivateSubmit"
+c.ExchangeFactory.submit = "privacy_course.grading.intake.PrivateSubmit"
 if os.environ.get("JUPYTERHUB_API_TOKEN"):
     # Only the courses of the user's hub groups nbgrader-<cohort> / formgrade-<cohort>.
     c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
@@ -68,7 +68,7 @@ FACILITATOR_EXTRA = '''\
 root = Path(os.environ.get("PRIVACY_COURSE_ROOT", {root!r}))
 if (root / "cohorts" / cohort / "cohort.json").is_file():
     # The cohort exists (privacy-course cohort create): its folders, gradebook and settings.
-    from privacy_course.cohort import Cohort
+    from privacy_course.facilitator.cohort import Cohort
 
     c.merge(Cohort(root, cohort).config())
 '''

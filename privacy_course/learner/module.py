@@ -15,10 +15,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from . import grading
-from .content import ModuleContent, module_content
-from .responses import ResponsesStore
-from .tables import AnswerTable
+from privacy_course.learner import checks as grading
+from privacy_course.authoring.content import ModuleContent, module_content
+from privacy_course.learner.responses import ResponsesStore
+from privacy_course.learner.tables import AnswerTable
 
 NOT_ANSWERED = "(not answered)"
 
@@ -43,7 +43,7 @@ class Module:
 
     def scenario(self, scenario_id: str) -> Any:
         """A branching scenario from `scenarios.yaml`."""
-        from .widgets import ScenarioWidget
+        from privacy_course.learner.widgets import ScenarioWidget
 
         widget = ScenarioWidget(self._lookup(self.content.scenarios, "scenario", scenario_id),
                                 self.store)
@@ -52,7 +52,7 @@ class Module:
 
     def check(self, check_id: str) -> Any:
         """A knowledge check from `checks.yaml` (single or multiple choice)."""
-        from .widgets import choice_check
+        from privacy_course.learner.widgets import choice_check
 
         widget = choice_check(self._lookup(self.content.checks, "check", check_id), self.store)
         self.widgets[check_id] = widget
@@ -60,7 +60,7 @@ class Module:
 
     def prompt(self, prompt_id: str) -> Any:
         """A short-text, checklist or single-choice prompt from `prompts.yaml`."""
-        from .widgets import text_prompt
+        from privacy_course.learner.widgets import text_prompt
 
         widget = text_prompt(self._lookup(self.content.prompts, "prompt", prompt_id), self.store)
         self.widgets[prompt_id] = widget
@@ -68,7 +68,7 @@ class Module:
 
     def exercise(self, exercise_id: str) -> Any:
         """A hands-on classification exercise from `exercises.yaml`."""
-        from .widgets import classify_exercise
+        from privacy_course.learner.widgets import classify_exercise
 
         widget = classify_exercise(
             self._lookup(self.content.exercises, "exercise", exercise_id), self.store)
@@ -129,7 +129,7 @@ class Module:
 
     def progress(self) -> Any:
         """The progress panel: what is done and what is still missing."""
-        from .widgets import ProgressPanel
+        from privacy_course.learner.widgets import ProgressPanel
 
         widget = ProgressPanel(self.content, self.store, self.work_product_name)
         self.widgets["progress"] = widget

@@ -29,7 +29,7 @@ from pathlib import Path
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange.default.submit import ExchangeSubmit
 
-from .responses import atomic_write_json
+from privacy_course.learner.responses import atomic_write_json
 
 RECORDS = "intake"  # cohorts/<name>/intake/<module>/<learner>.json: what was refused
 QUARANTINE = "quarantine"  # cohorts/<name>/quarantine/<module>/<learner>/: refused, kept
@@ -46,7 +46,7 @@ class Limits:
 
 def limits_from(config: object) -> Limits:
     """The intake limits of a loaded configuration (SandboxSettings and nbgrader's ignore)."""
-    from .config import SandboxSettings
+    from privacy_course.config import SandboxSettings
 
     settings = SandboxSettings(config=config)
     ignore = getattr(getattr(config, "CourseDirectory", None), "ignore", None)

@@ -12,8 +12,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from .content import END, ModuleContent
-from .responses import ResponsesStore
+from privacy_course.authoring.content import END, ModuleContent
+from privacy_course.learner.responses import ResponsesStore
 
 VERDICT_WORDS = {
     "best": "Strong choice.",

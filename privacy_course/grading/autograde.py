@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .cohort import Cohort, submitted
-from .intake import check_submitted, limits_from
-from .responses import atomic_write_json
+from privacy_course.facilitator.cohort import Cohort, submitted
+from privacy_course.grading.intake import check_submitted, limits_from
+from privacy_course.learner.responses import atomic_write_json
 
 ISSUES_FILE = "grading-issues.json"
 BLOCKING_FLAGS = ("wrong file name", "no notebook", "the notebook file", "notebook format")
@@ -70,7 +70,7 @@ def _worker_init(root: str, name: str, sandboxed: bool) -> None:
     cohort = Cohort(Path(root), name)
     config = cohort.config()
     if sandboxed:
-        from .sandbox import worker_setup
+        from privacy_course.grading.sandbox import worker_setup
 
         settings = sandbox_settings(Path(root))
         folder = worker_setup(settings)
@@ -80,7 +80,7 @@ def _worker_init(root: str, name: str, sandboxed: bool) -> None:
         config.KernelManager.ip = os.path.join(folder, "run", "kernel")
         config.LimitedExecute.output_kb = settings["output_kb"]
         config.Autograde.autograde_preprocessors = [
-            "privacy_course.sandbox.LimitedExecute" if p == "nbgrader.preprocessors.Execute"
+            "privacy_course.grading.sandbox.LimitedExecute" if p == "nbgrader.preprocessors.Execute"
             else p for p in config.Autograde.autograde_preprocessors]
     _API = cohort.api(config)
     _API.log.setLevel(logging.WARNING)
@@ -88,7 +88,7 @@ def _worker_init(root: str, name: str, sandboxed: bool) -> None:
 
 
 def sandbox_settings(root: Path) -> dict[str, Any]:
-    from .config import SandboxSettings, load_config
+    from privacy_course.config import SandboxSettings, load_config
 
     settings = SandboxSettings(config=load_config(root))
     return {name: getattr(settings, name) for name in (
@@ -99,8 +99,8 @@ def sandbox_settings(root: Path) -> dict[str, Any]:
 def use_sandbox(root: Path, warn: Any = None) -> bool:
     """Whether grading runs in the restricted kernel. Refuses (raises SandboxUnavailable) when
     isolation is impossible, unless the facilitator opted out in grader_config.py."""
-    from .config import SandboxSettings, load_config
-    from .sandbox import SandboxUnavailable, check_available
+    from privacy_course.config import SandboxSettings, load_config
+    from privacy_course.grading.sandbox import SandboxUnavailable, check_available
 
     settings = SandboxSettings(config=load_config(root))
     warn = warn or (lambda text: print(text, file=sys.stderr))
@@ -123,8 +123,8 @@ def use_sandbox(root: Path, warn: Any = None) -> bool:
 
 
 def _grade_one(module_id: str, learner: str) -> Outcome:
-    from . import trusted
-    from .integrity import inspect_graded, inspect_submission
+    from privacy_course.grading import trusted
+    from privacy_course.grading.integrity import inspect_graded, inspect_submission
 
     root = Path(_API.coursedir.source_directory).parent
     folder = Path(_API.coursedir.root) / "submitted" / learner / module_id
@@ -295,7 +295,7 @@ def watch(
     import signal
     import threading
 
-    from .cohort import collect, feedback
+    from privacy_course.facilitator.cohort import collect, feedback
 
     stop = threading.Event()
     previous = {}

@@ -3,8 +3,8 @@
 nbgrader runs learners' code as the grading user, inside the course folder: without this, a
 submission could read the gradebook (every learner's personal data), `source/` (the answer
 keys) and other learners' work, or reach the network. Here each notebook's kernel is started by
-`python -m privacy_course.sandbox -f <connection file>` (a dedicated kernelspec, seen only by
-grading workers), which:
+`python -m privacy_course.grading.sandbox -f <connection file>` (a dedicated kernelspec, seen
+only by grading workers), which:
 
 - starts the kernel under bubblewrap with new user, PID, network, IPC and mount namespaces and
   an empty environment plus an allow-list (the grader's own may hold a hub token or a gradebook
@@ -159,7 +159,8 @@ def bwrap_command(files: list[tuple[int, str]], folders: list[str], sockets: str
 def open_submission(folder: Path, max_files: int) -> tuple[list[tuple[int, str]], list[str]]:
     """Open the regular files of the kernel's working folder for bwrap to copy in, never
     following a link (O_NOFOLLOW, and no descent into linked folders): the folder was checked
-    before grading (privacy_course.intake), this is the last line should anything slip in."""
+    before grading (privacy_course.grading.intake), this is the last line should anything slip
+    in."""
     files: list[tuple[int, str]] = []
     folders: list[str] = []
     for current, dirs, names in os.walk(folder, followlinks=False):
@@ -254,7 +255,7 @@ runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Kernel launcher: `python -m privacy_course.sandbox -f CONNECTION_FILE`."""
+    """Kernel launcher: `python -m privacy_course.grading.sandbox -f CONNECTION_FILE`."""
     argv = sys.argv[1:] if argv is None else argv
     limits = json.loads(os.environ[ENV])
     grader = int(limits["grader_pid"])
@@ -268,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     worker = Path(limits["scratch"]).parent
     sockets = os.path.dirname(str(connection.get("ip", "")))
     if connection.get("transport") != "ipc" or not Path(sockets).resolve().is_relative_to(worker):
-        print("privacy_course.sandbox: the kernel must use ipc sockets in the grading worker's "
-              "folder", file=sys.stderr)
+        print("privacy_course.grading.sandbox: the kernel must use ipc sockets in the grading "
+              "worker's folder", file=sys.stderr)
         return 2
     cwd = os.getcwd()
     files, folders = open_submission(Path(cwd), limits["submission_files"])
@@ -361,7 +362,7 @@ def worker_setup(limits: dict[str, Any]) -> str:
         os.makedirs(path)
     os.chmod(folder, 0o700)
     with open(os.path.join(spec, "kernel.json"), "w", encoding="utf-8") as fh:
-        json.dump({"argv": [sys.executable, "-m", "privacy_course.sandbox", "-f",
+        json.dump({"argv": [sys.executable, "-m", "privacy_course.grading.sandbox", "-f",
                             "{connection_file}"],
                    "display_name": "Python 3 (grading sandbox)", "language": "python",
                    "interrupt_mode": "signal"}, fh)
@@ -407,8 +408,8 @@ def _limited_execute_class() -> type:
 
 def __getattr__(name: str) -> Any:
     # `LimitedExecute` is built on first use, not at import: this module is also the kernel
-    # launcher (`python -m privacy_course.sandbox`), run once per graded notebook, and importing
-    # nbgrader there cost several seconds per notebook (and per `privacy-course` command).
+    # launcher (`python -m privacy_course.grading.sandbox`), run once per graded notebook, and
+    # importing nbgrader there cost several seconds per notebook (and per `privacy-course` command).
     if name == "LimitedExecute":
         cls = _limited_execute_class()
         globals()["LimitedExecute"] = cls

@@ -33,8 +33,8 @@ column so that a reader adds the time by hand rather than mistaking the total fo
 Every module should come out within `LOW_MINUTES` to `HIGH_MINUTES`. If it does not, cut or split
 the module; do not change the rates to make it fit.
 
-Run as ``python -m privacy_course.timing [module ids...]`` (default: all modules) inside the
-course folder. It exits with status 1 if any module is outside the range.
+Run as ``python -m privacy_course.authoring.timing [module ids...]`` (default: all modules)
+inside the course folder. It exits with status 1 if any module is outside the range.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import module_ids
-from .config import ConfigError, find_course_root
-from .content import ContentError, ModuleContent, load_module_content
+from privacy_course.authoring.build import module_ids
+from privacy_course.authoring.content import ContentError, ModuleContent, load_module_content
+from privacy_course.config import ConfigError, find_course_root
 
 WORDS_PER_MINUTE = 200
 MINUTES_PER_DECISION = 0.5
@@ -214,14 +214,14 @@ def format_table(times: list[ModuleTime]) -> str:
     lines.append(
         f"Each part is count=minutes. Reading at {WORDS_PER_MINUTE} words a minute; range "
         f"{LOW_MINUTES}-{HIGH_MINUTES} minutes. \"code\": code exercises, not in the total "
-        "(add their time by hand). Rates: privacy_course/timing.py."
+        "(add their time by hand). Rates: privacy_course/authoring/timing.py."
     )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m privacy_course.timing",
+        prog="python -m privacy_course.authoring.timing",
         description="Measure each module's learner time from its words and interactions.",
     )
     parser.add_argument("modules", nargs="*", help="module ids (default: all modules)")

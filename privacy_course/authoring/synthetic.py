@@ -15,8 +15,9 @@ Service does not assign. The shape is realistic on purpose, because the exercise
   schools and more common for students with an IEP, so that an outcome table by school and group
   has the small cells that do real harm.
 
-`make_students()` is deterministic for a given seed, and `python -m privacy_course.synthetic
-OUT.csv` writes the same bytes on every run (fixed column order, no index, fixed number formats).
+`make_students()` is deterministic for a given seed, and
+`python -m privacy_course.authoring.synthetic OUT.csv` writes the same bytes on every run
+(fixed column order, no index, fixed number formats).
 pandas and numpy are imported here only, never by `import privacy_course`.
 """
 
@@ -198,10 +199,10 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m privacy_course.synthetic OUT.csv [N]`: write the synthetic district."""
+    """`python -m privacy_course.authoring.synthetic OUT.csv [N]`: write the synthetic district."""
     args = sys.argv[1:] if argv is None else argv
     if not args or len(args) > 2:
-        print("usage: python -m privacy_course.synthetic OUT.csv [N]", file=sys.stderr)
+        print("usage: python -m privacy_course.authoring.synthetic OUT.csv [N]", file=sys.stderr)
         return 2
     n = int(args[1]) if len(args) == 2 else 2400
     write_csv(make_students(n), args[0])

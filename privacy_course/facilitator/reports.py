@@ -19,10 +19,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .build import module_ids
-from .cohort import Cohort
-from .completion import COMPLETE, SYMBOLS, LearnerRow, completion
-from .config import course_settings, load_config
+from privacy_course.authoring.build import module_ids
+from privacy_course.config import course_settings, load_config
+from privacy_course.facilitator.cohort import Cohort
+from privacy_course.facilitator.completion import COMPLETE, SYMBOLS, LearnerRow, completion
 
 CSV_COLUMNS = ["learner", "first_name", "last_name", "module", "state", "score", "max_score",
                "complete", "submitted_at", "late", "scenarios_done", "scenarios_total", "flags"]

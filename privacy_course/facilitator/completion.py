@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .autograde import load_issues
-from .build import module_ids
-from .cohort import Cohort
-from .config import course_settings, load_config
-from .content import ModuleContent, module_content
-from .responses import read_responses
+from privacy_course.authoring.build import module_ids
+from privacy_course.authoring.content import ModuleContent, module_content
+from privacy_course.config import course_settings, load_config
+from privacy_course.facilitator.cohort import Cohort
+from privacy_course.grading.autograde import load_issues
+from privacy_course.learner.responses import read_responses
 
 COMPLETE = "complete"
 BELOW_PASS = "below pass mark"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from .config import load_config
-from .content import SCHEMAS, load_module_content
+from privacy_course.authoring.content import SCHEMAS, load_module_content
+from privacy_course.config import load_config
 
 MODULE_ID = re.compile(r"^m\d\d-[a-z0-9-]+$")
 # Files in a module folder that never reach learners.

@@ -1,7 +1,7 @@
 """Score clicked answers in the grader's own process, not in the learner's kernel.
 
 Everything in a notebook's kernel is under the learner's control: code typed into any cell could
-replace `course.expect`, patch `privacy_course.grading`, or hand back an object whose `==` is
+replace `course.expect`, patch `privacy_course.learner.checks`, or hand back an object whose `==` is
 always true. So after nbgrader has run a submission, this preprocessor re-scores every test cell
 whose (restored, instructor) source consists of calls to `course.expect`,
 `course.expect_classification` or `course.expect_text`: it reads the responses file that was
@@ -23,11 +23,12 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from traitlets import Bool
 
-from . import grading
+from privacy_course.learner import checks as grading
 
 GRADERS = {"expect": grading.expect_choice, "expect_classification": grading.expect_classification,
            "expect_text": grading.expect_text}
-# Notes for the grading run that called nbgrader in this process (read by privacy_course.autograde).
+# Notes for the grading run that called nbgrader in this process (read by
+# privacy_course.grading.autograde).
 NOTES: list[str] = []
 
 

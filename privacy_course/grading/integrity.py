@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .content import END, module_content
-from .responses import read_responses
+from privacy_course.authoring.content import END, module_content
+from privacy_course.learner.responses import read_responses
 
 
 def _cells_by_id(nb: dict) -> dict[str, dict]:

@@ -25,9 +25,9 @@ from typing import Any
 
 from traitlets.config import Config
 
-from .build import module_ids
-from .config import ConfigError, course_settings, load_config
-from .roster import Learner, read_roster
+from privacy_course.authoring.build import module_ids
+from privacy_course.config import ConfigError, course_settings, load_config
+from privacy_course.facilitator.roster import Learner, read_roster
 
 COHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 DB_URL_ENV = "PRIVACY_COURSE_DB_URL"
@@ -217,7 +217,7 @@ COHORT_NBGRADER_CONFIG = """\
 # the course's grader_config.py plus the cohort's settings, as privacy-course computes them.
 from pathlib import Path
 
-from privacy_course.cohort import Cohort
+from privacy_course.facilitator.cohort import Cohort
 
 c = get_config()  # noqa: F821
 c.merge(Cohort(Path({root!r}), {name!r}).config())
@@ -259,7 +259,7 @@ def release(cohort: Cohort, module_id: str, due: datetime | None = None) -> None
     config = cohort.config()
     config.ExchangeReleaseAssignment.force = True
     _result("release", cohort, module_id, cohort.api(config).release_assignment(module_id))
-    from .intake import lock_inbound
+    from privacy_course.grading.intake import lock_inbound
 
     lock_inbound(Path(config.Exchange.root), cohort.name)
 
@@ -285,7 +285,7 @@ def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict
     never show. Returns, per learner who handed the module in, "" when her feedback went out,
     else why not, in plain words. One learner at a time: nbgrader's own run over the whole
     cohort stops with a traceback at the first submission that was never graded."""
-    from .autograde import explain, load_issues
+    from privacy_course.grading.autograde import explain, load_issues
 
     _check_module(cohort, module_id)
     learners = [learner] if learner else submitted(cohort, module_id)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from html import escape
 from pathlib import Path
 
-from .responses import read_responses, responses_path
+from privacy_course.learner.responses import read_responses, responses_path
 
 
 class Score(float):
