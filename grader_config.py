@@ -73,6 +73,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Grading notes (the limits a cell hit, a test cell made to pass in the notebook) travel in the
+# graded notebook's metadata under "privacy_course" (privacy_course/record.py): keep them.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = [("language_info", "name"),
+                                                         "privacy_course"]
 # A learner's responses file is their work: autograde must never overwrite it from source/.
 c.Autograde.exclude_overwriting = {
     name: [f"{name}.responses.json"]

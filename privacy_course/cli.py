@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from privacy_course.config import ConfigError, find_course_root
+from privacy_course.config import find_course_root, load_config
+from privacy_course.errors import CourseError
+
+log = logging.getLogger("privacy_course")
+
+
+def due_date(text: str) -> datetime:
+    """`--due`: a date and time in UTC, as 2027-01-15T17:00, 2027-01-15 17:00 or 2027-01-15
+    (the end of that day)."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.fromisoformat(value).replace(hour=23, minute=59)
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time; write it as 2027-01-15T17:00 (UTC) or "
+            "2027-01-15 (the end of that day, UTC)") from None
+    if when.tzinfo is not None:  # stored as nbgrader stores due dates: naive UTC
+        from datetime import UTC
+
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from privacy_course.authoring.build import BuildError, build, check
-    from privacy_course.authoring.content import ContentError
+    from privacy_course.authoring.build import build, check
 
     root = find_course_root()
-    try:
-        if args.check:
-            result = check(root)
-            if result.ok:
-                print("source/ and release/ are up to date.")
-                return 0
-            print("Stale files (run `privacy-course build` and commit the result):")
-            for line in result.stale:
-                print(f"  {line}")
-            return 1
-        built = build(root, modules=args.modules or None)
-    except (BuildError, ContentError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.check:
+        result = check(root)
+        if result.ok:
+            print("source/ and release/ are up to date.")
+            return 0
+        print("Stale files (run `privacy-course build` and commit the result):")
+        for line in result.stale:
+            print(f"  {line}")
+        return 1
+    built = build(root, modules=args.modules or None)
     print(f"Built {len(built)} module(s): {', '.join(built)}")
     return 0
 
@@ -40,12 +60,12 @@ def _cmd_start(args: argparse.Namespace) -> int:
                  facilitator=args.facilitator)
 
 
-def _cohort(args: argparse.Namespace):
+def _cohort(args: argparse.Namespace) -> Any:
     """The cohort a facilitator command is about: --cohort, PRIVACY_COURSE_COHORT, or the only
-    cohort there is."""
+    cohort there is; grader_config.py is loaded here, once for the command."""
     import os
 
-    from privacy_course.facilitator.cohort import CohortError, list_cohorts, open_cohort
+    from privacy_course.coursedir import CohortError, list_cohorts, open_cohort
 
     root = find_course_root()
     name = args.cohort or os.environ.get("PRIVACY_COURSE_COHORT")
@@ -55,12 +75,12 @@ def _cohort(args: argparse.Namespace):
             names = ", ".join(c["name"] for c in cohorts) or "none yet"
             raise CohortError(f"say which cohort with --cohort NAME (cohorts: {names})")
         name = cohorts[0]["name"]
-    return open_cohort(root, name)
+    return open_cohort(root, name, load_config(root))
 
 
-def _modules(cohort, names: list[str], all_modules: bool) -> list[str]:
+def _modules(cohort: Any, names: list[str], all_modules: bool) -> list[str]:
     from privacy_course.authoring.build import module_ids
-    from privacy_course.facilitator.cohort import CohortError
+    from privacy_course.coursedir import CohortError
 
     known = module_ids(cohort.root)
     if all_modules or not names:
@@ -72,15 +92,17 @@ def _modules(cohort, names: list[str], all_modules: bool) -> list[str]:
 
 
 def _cmd_cohort(args: argparse.Namespace) -> int:
+    from privacy_course.coursedir import Cohort
     from privacy_course.facilitator.cohort import add_learners, create_cohort, list_cohorts
 
     root = find_course_root()
+    config = load_config(root)
     if args.action == "create":
-        cohort = create_cohort(root, args.name, args.roster)
+        cohort = create_cohort(root, args.name, args.roster, config)
         print(f"Created cohort {cohort.name} with {len(cohort.learner_ids())} learners "
               f"({cohort.folder}).")
     elif args.action == "add-learners":
-        added = add_learners(root, args.name, args.roster)
+        added = add_learners(root, args.name, args.roster, config)
         print(f"Added {len(added)} learner(s) to {args.name}.")
     else:
         cohorts = list_cohorts(root)
@@ -88,23 +110,20 @@ def _cmd_cohort(args: argparse.Namespace) -> int:
             print("No cohorts yet. Create one with: privacy-course cohort create NAME "
                   "--roster roster.csv")
         for info in cohorts:
-            from privacy_course.facilitator.cohort import Cohort
-
-            count = len(Cohort(root, info["name"]).learner_ids())
+            count = len(Cohort(root, info["name"], config).learner_ids())
             print(f"{info['name']}\t{count} learners\tcreated {info['created']}")
     return 0
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
     from privacy_course.facilitator.cohort import release
 
     cohort = _cohort(args)
-    due = datetime.fromisoformat(args.due) if args.due else None
+    due = args.due
     for module_id in _modules(cohort, args.modules, args.all):
         release(cohort, module_id, due)
-        print(f"Released {module_id} to {cohort.name}" + (f" (due {due})" if due else ""))
+        print(f"Released {module_id} to {cohort.name}"
+              + (f" (due {due:%Y-%m-%d %H:%M} UTC)" if due else ""))
     return 0
 
 
@@ -119,7 +138,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from privacy_course.grading.autograde import grade, watch
+    from privacy_course.facilitator.watch import watch
+    from privacy_course.grading.autograde import grade
 
     cohort = _cohort(args)
     modules = _modules(cohort, args.modules, args.all)
@@ -134,6 +154,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print(f"  {'learner':<20} {'module':<28} problem")
         for o in problems:
             text = o.problem if not o.ok else "; ".join(o.notes)
+            if o.log:
+                text += f" (full log: {cohort.folder / o.log})"
             print(f"  {o.learner:<20} {o.module_id:<28} {text}")
     return 1 if any(not o.ok for o in outcomes) else 0
 
@@ -193,7 +215,8 @@ def _cmd_certificates(args: argparse.Namespace) -> int:
 def _cmd_purge(args: argparse.Namespace) -> int:
     from privacy_course.facilitator.cohort import open_cohort, purge
 
-    cohort = open_cohort(find_course_root(), args.name)
+    root = find_course_root()
+    cohort = open_cohort(root, args.name, load_config(root))
     if not args.yes:
         answer = input(f"This deletes every learner's data in cohort {cohort.name!r} "
                        "(gradebook, submissions, feedback, exchange copies). Type the cohort "
@@ -203,8 +226,27 @@ def _cmd_purge(args: argparse.Namespace) -> int:
             return 1
     removed = purge(cohort)
     print(f"Purged cohort {cohort.name}: {removed['learners']} learners, "
-          f"{removed['submissions']} submissions, {removed['files']} files removed.")
+          f"{removed['submissions']} submissions, {removed['files']} files removed:")
+    for place in removed["removed"]:
+        print(f"  removed {place}")
+    if removed["remaining"]:
+        print("\nThese files outside the course's own folders still name a learner of the "
+              "cohort; check them and delete what you no longer need:")
+        for path in removed["remaining"]:
+            print(f"  {path}")
     return 0
+
+
+def _set_up_logging(verbose: int) -> None:
+    """Warnings (and, with -v, progress; with -vv, nbgrader's own detail) go to stderr."""
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    log.setLevel(level)
+    if not any(getattr(h, "_privacy_course", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s" if not verbose
+                                               else "%(levelname)s %(name)s: %(message)s"))
+        handler._privacy_course = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="privacy-course",
         description="Student data privacy course: build it, start it, and run cohorts.")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say more about what happens (-vv: nbgrader's own detail too)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="build source/ and release/ from modules/")
@@ -260,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         return q
 
     q = cohort_command("release", "release modules to the cohort", _cmd_release)
-    q.add_argument("--due", help="due date, e.g. 2027-01-15T17:00 (UTC)")
+    q.add_argument("--due", type=due_date,
+                   help="due date and time in UTC, e.g. 2027-01-15T17:00, or 2027-01-15 for "
+                        "the end of that day")
     cohort_command("collect", "collect submissions from the exchange", _cmd_collect)
     q = cohort_command("grade", "grade submissions (all of the cohort's, in parallel)",
                        _cmd_grade)
@@ -286,13 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     q.set_defaults(func=_cmd_purge)
 
     args = parser.parse_args(argv)
-    from privacy_course.facilitator.cohort import CohortError
-    from privacy_course.facilitator.roster import RosterError
-    from privacy_course.grading.sandbox import SandboxUnavailable
-
+    _set_up_logging(args.verbose)
     try:
-        return args.func(args)
-    except (ConfigError, CohortError, RosterError, SandboxUnavailable) as exc:
+        return int(args.func(args))
+    except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -17,11 +17,13 @@ from traitlets import Bool, Float, Integer, Unicode
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
+from privacy_course.errors import CourseError
+
 CONFIG_FILE = "grader_config.py"
 ROOT_ENV = "PRIVACY_COURSE_ROOT"
 
 
-class ConfigError(RuntimeError):
+class ConfigError(CourseError, RuntimeError):
     """The course configuration is missing or unusable; the message says which file and why."""
 
 

@@ -16,6 +16,7 @@ import pytest
 from privacy_course.facilitator import cohort as cohorts
 from privacy_course.facilitator import completion as comp
 from privacy_course.facilitator.reports import report, write_certificates
+from privacy_course.facilitator.watch import watch
 from privacy_course.grading import autograde
 
 from .conftest import copy_course
@@ -194,11 +195,11 @@ def test_watch_grades_new_submissions_and_returns_feedback(tmp_path: Path, monke
                answers=answer_key(course / "source" / MODULE / f"{MODULE}.ipynb"))
     submit(course, "self-paced", "alice", home, MODULE)
     said: list[str] = []
-    graded = autograde.watch(cohort, [MODULE], interval=0, cycles=1, workers=1, say=said.append)
+    graded = watch(cohort, [MODULE], interval=0, cycles=1, workers=1, say=said.append)
     assert graded == 1 and said == [f"graded and returned feedback: alice {MODULE}"]
     assert fetch_feedback(course, "self-paced", "alice", home, MODULE)
     # A restarted watcher finds nothing new to do.
-    assert autograde.watch(cohort, [MODULE], interval=0, cycles=1, workers=1,
+    assert watch(cohort, [MODULE], interval=0, cycles=1, workers=1,
                            say=said.append) == 0
     assert json.loads((cohort.folder / "cohort.json").read_text())["name"] == "self-paced"
     shutil.rmtree(home)

@@ -20,6 +20,7 @@ import nbformat
 
 from privacy_course.authoring.content import SCHEMAS, load_module_content
 from privacy_course.config import load_config
+from privacy_course.errors import CourseError
 
 MODULE_ID = re.compile(r"^m\d\d-[a-z0-9-]+$")
 # Files in a module folder that never reach learners.
@@ -29,7 +30,7 @@ NBGRADER_DEFAULTS = {"grade": False, "solution": False, "locked": False, "task":
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
-class BuildError(RuntimeError):
+class BuildError(CourseError, RuntimeError):
     """A module could not be built; the message names the module and file."""
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from privacy_course.errors import CourseError
+
 ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 60}
 TEXT = {"type": "string", "minLength": 1}
 
@@ -145,7 +147,7 @@ END = "end"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class ContentError(ValueError):
+class ContentError(CourseError, ValueError):
     """A module's YAML is invalid. The message names the file and the key path."""
 
 

@@ -1,124 +1,45 @@
-"""Cohorts: one group of learners taking the course together, on nbgrader's own machinery.
+"""What a facilitator does with a cohort: create it from a roster, add learners, release,
+collect, return feedback, purge.
 
-A cohort is an nbgrader course of its own: its `course_id` is the cohort's name, its working
-folders (`submitted/`, `autograded/`, `feedback/`) live in `cohorts/<name>/`, and its gradebook
-is `cohorts/<name>/gradebook.db` (or a PostgreSQL database named after it). The course's built
-`source/` and `release/` trees are shared by every cohort, and so is the exchange, which keeps
-each cohort apart by course id (`Exchange.path_includes_course`). Everything here calls
-nbgrader's API; nothing re-implements its gradebook or exchange.
+A cohort's folders, configuration and gradebook are `privacy_course.coursedir.Cohort`'s; this
+room acts on them. Everything here calls nbgrader's API; nothing re-implements its gradebook or
+exchange.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from traitlets.config import Config
-
 from privacy_course.authoring.build import module_ids
-from privacy_course.config import ConfigError, course_settings, load_config
+from privacy_course.coursedir import (
+    COHORT_NAME,
+    DB_URL_ENV,
+    Cohort,
+    CohortError,
+    cohorts_folder,
+    db_url_for,
+    list_cohorts,
+    open_cohort,
+)
 from privacy_course.facilitator.roster import Learner, read_roster
+from privacy_course.record import load_record
 
-COHORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-DB_URL_ENV = "PRIVACY_COURSE_DB_URL"
+log = logging.getLogger(__name__)
 
-
-class CohortError(RuntimeError):
-    """A cohort command cannot go on; the message says which cohort and why."""
-
-
-def cohorts_folder(root: Path) -> Path:
-    return root / "cohorts"
-
-
-def db_url_for(root: Path, name: str, config: Config | None = None) -> str:
-    """The cohort's gradebook URL. `PRIVACY_COURSE_DB_URL` (or `CourseSettings.cohort_db_url`
-    in grader_config.py) is a template such as `postgresql+psycopg://grader@db/privacy_{cohort}`;
-    without one, each cohort has its own SQLite file."""
-    config = config or load_config(root)
-    template = os.environ.get(DB_URL_ENV) or course_settings(config).cohort_db_url
-    if not template:
-        path = cohorts_folder(root) / name / "gradebook.db"
-        # Parallel graders wait for each other's short writes instead of failing with
-        # "database is locked".
-        return f"sqlite:///{path}?timeout=120"
-    if "{cohort}" not in template:
-        raise ConfigError(
-            f"the gradebook URL template {template!r} must contain {{cohort}} so that each "
-            "cohort has its own database (purging one must never touch another)")
-    return template.format(cohort=name.replace("-", "_"))
-
-
-@dataclass
-class Cohort:
-    root: Path
-    name: str
-
-    @property
-    def folder(self) -> Path:
-        return cohorts_folder(self.root) / self.name
-
-    @property
-    def info_path(self) -> Path:
-        return self.folder / "cohort.json"
-
-    def info(self) -> dict[str, Any]:
-        return json.loads(self.info_path.read_text(encoding="utf-8"))
-
-    def config(self) -> Config:
-        """The course configuration with this cohort's course id, folders and gradebook."""
-        config = load_config(self.root)
-        config.CourseDirectory.root = str(self.folder)
-        config.CourseDirectory.course_id = self.name
-        config.CourseDirectory.source_directory = str(self.root / "source")
-        config.CourseDirectory.release_directory = str(self.root / "release")
-        config.CourseDirectory.db_url = db_url_for(self.root, self.name, config)
-        return config
-
-    def api(self, config: Config | None = None) -> Any:
-        from nbgrader.apps import NbGraderAPI
-
-        config = config or self.config()
-        Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
-        return NbGraderAPI(config=config)
-
-    @contextmanager
-    def gradebook(self) -> Iterator[Any]:
-        from nbgrader.api import Gradebook
-
-        with Gradebook(db_url_for(self.root, self.name), self.name) as gb:
-            yield gb
-
-    def learner_ids(self) -> list[str]:
-        with self.gradebook() as gb:
-            return sorted(s.id for s in gb.students)
-
-
-def open_cohort(root: Path, name: str) -> Cohort:
-    cohort = Cohort(root, name)
-    if not cohort.info_path.is_file():
-        known = ", ".join(c["name"] for c in list_cohorts(root)) or "none yet"
-        raise CohortError(f"no cohort named {name!r} in {cohorts_folder(root)} (cohorts: {known})")
-    return cohort
-
-
-def list_cohorts(root: Path) -> list[dict[str, Any]]:
-    folder = cohorts_folder(root)
-    if not folder.is_dir():
-        return []
-    return [json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(folder.glob("*/cohort.json"))]
-
+__all__ = ["COHORT_NAME", "DB_URL_ENV", "Cohort", "CohortError", "add_learners",
+           "cohorts_folder", "collect", "create_cohort", "db_url_for", "feedback",
+           "list_cohorts", "open_cohort", "purge", "release", "submitted",
+           "write_nbgrader_config"]
 
 def _enable_wal(db_url: str) -> None:
     """SQLite in write-ahead-log mode lets readers (status, reports) work while graders write."""
@@ -144,16 +65,19 @@ def _server(db_url: str) -> Iterator[tuple[Any, str]]:
         admin.dispose()
 
 
-def _create_database(db_url: str) -> None:
-    """Create the cohort's PostgreSQL database if the server does not have it yet."""
+def _create_database(db_url: str) -> bool:
+    """Create the cohort's PostgreSQL database if the server does not have it yet; say whether
+    this call created it (only then may a failed creation drop it again)."""
     if not db_url.startswith("postgresql"):
-        return
+        return False
     from sqlalchemy import text
 
     with _server(db_url) as (conn, name):
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                            {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                        {"n": name}).scalar():
+            return False
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return True
 
 
 def _import_learners(cohort: Cohort, learners: list[Learner]) -> None:
@@ -180,20 +104,22 @@ def _enter_modules(cohort: Cohort) -> list[str]:
     return entered
 
 
-def create_cohort(root: Path, name: str, roster: Path) -> Cohort:
+def create_cohort(root: Path, name: str, roster: Path, config: Any = None) -> Cohort:
     """Make a cohort from a roster. The roster is checked first; nothing is written unless it
-    is clean."""
+    is clean, and a creation that fails part-way leaves nothing behind (folder, and a
+    PostgreSQL database it had just created)."""
     if not COHORT_NAME.match(name):
         raise CohortError(f"cohort name {name!r}: use lower-case letters, digits and '-' "
                           "(at most 40), e.g. 'spring-2027'")
-    cohort = Cohort(root, name)
+    cohort = Cohort(root, name, config)
     if cohort.info_path.exists():
         raise CohortError(f"cohort {name!r} already exists; use `cohort add-learners`")
     learners = read_roster(roster)
-    db_url = db_url_for(root, name)
+    db_url = cohort.db_url
     cohort.folder.mkdir(parents=True, exist_ok=True)
+    created_database = False
     try:
-        _create_database(db_url)
+        created_database = _create_database(db_url)
         with cohort.gradebook():
             pass
         _enable_wal(db_url)
@@ -201,6 +127,11 @@ def create_cohort(root: Path, name: str, roster: Path) -> Cohort:
         _import_learners(cohort, learners)
     except BaseException:
         shutil.rmtree(cohort.folder, ignore_errors=True)
+        if created_database:
+            try:
+                _drop_database(db_url)
+            except Exception:  # the first error is the one to report
+                log.exception("could not drop the half-made database of cohort %s", name)
         raise
     write_nbgrader_config(cohort)
     cohort.info_path.write_text(json.dumps({
@@ -217,7 +148,7 @@ COHORT_NBGRADER_CONFIG = """\
 # the course's grader_config.py plus the cohort's settings, as privacy-course computes them.
 from pathlib import Path
 
-from privacy_course.facilitator.cohort import Cohort
+from privacy_course.coursedir import Cohort
 
 c = get_config()  # noqa: F821
 c.merge(Cohort(Path({root!r}), {name!r}).config())
@@ -231,9 +162,12 @@ def write_nbgrader_config(cohort: Cohort) -> Path:
     return path
 
 
-def add_learners(root: Path, name: str, roster: Path) -> list[Learner]:
-    cohort = open_cohort(root, name)
-    learners = read_roster(roster, existing_ids=set(cohort.learner_ids()))
+def add_learners(root: Path, name: str, roster: Path, config: Any = None) -> list[Learner]:
+    cohort = open_cohort(root, name, config)
+    with cohort.gradebook() as gb:
+        ids = {s.id for s in gb.students}
+        emails = {s.email.lower() for s in gb.students if s.email}
+    learners = read_roster(roster, existing_ids=ids, existing_emails=emails)
     _import_learners(cohort, learners)
     return learners
 
@@ -267,16 +201,13 @@ def release(cohort: Cohort, module_id: str, due: datetime | None = None) -> None
 def collect(cohort: Cohort, module_id: str) -> list[str]:
     """Collect the latest submission of every learner from the exchange; return who submitted."""
     _check_module(cohort, module_id)
-    api = cohort.api()
-    _result("collect", cohort, module_id, api.collect(module_id, update=True))
+    _result("collect", cohort, module_id, cohort.nbgrader.collect(module_id, update=True))
     return submitted(cohort, module_id)
 
 
 def submitted(cohort: Cohort, module_id: str) -> list[str]:
-    folder = cohort.folder / "submitted"
-    if not folder.is_dir():
-        return []
-    return sorted(p.parent.name for p in folder.glob(f"*/{module_id}") if p.is_dir())
+    """Who has a collected submission of the module."""
+    return cohort.submitted(module_id)
 
 
 def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict[str, str]:
@@ -285,19 +216,19 @@ def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict
     never show. Returns, per learner who handed the module in, "" when her feedback went out,
     else why not, in plain words. One learner at a time: nbgrader's own run over the whole
     cohort stops with a traceback at the first submission that was never graded."""
-    from privacy_course.grading.autograde import explain, load_issues
+    from privacy_course.record import failure_flag
 
     _check_module(cohort, module_id)
     learners = [learner] if learner else submitted(cohort, module_id)
     with cohort.gradebook() as gb:
         graded = _graded_learners(gb, module_id)
-    issues = load_issues(cohort).get(module_id, {})
-    api = cohort.api()
+    issues = load_record(cohort.folder).get(module_id, {})
+    api = cohort.nbgrader
     outcome: dict[str, str] = {}
     for name in learners:
-        notebook = cohort.folder / "autograded" / name / module_id / f"{module_id}.ipynb"
+        notebook = cohort.path("autograded", name, module_id) / f"{module_id}.ipynb"
         if name not in graded or not notebook.is_file():
-            problem = issues.get(name, {}).get("problem")
+            problem = issues[name].problem if name in issues else None
             outcome[name] = (f"it could not be graded: {problem}" if problem
                              else "it has not been graded yet (run grade first)")
             continue
@@ -305,8 +236,7 @@ def feedback(cohort: Cohort, module_id: str, learner: str | None = None) -> dict
         if result.get("success"):
             result = api.release_feedback(module_id, name)
         outcome[name] = "" if result.get("success") else (
-            "its feedback could not be written: "
-            + explain((result.get("error") or "") + "\n" + (result.get("log") or "")))
+            f"its feedback could not be written: {failure_flag(result.get('error') or '')}")
     return outcome
 
 
@@ -322,28 +252,85 @@ def _graded_learners(gb: Any, module_id: str) -> set[str]:
             if any(nb.grades for nb in s.notebooks)}
 
 
-def purge(cohort: Cohort) -> dict[str, int]:
-    """Delete everything the course holds about a cohort's learners: the gradebook (rows or
-    database), submitted, graded and feedback folders, and the cohort's exchange copies.
-    Returns what was removed, to report to the facilitator."""
-    report = {"learners": 0, "submissions": 0, "files": 0}
-    try:
-        report["learners"] = len(cohort.learner_ids())
-    except Exception:  # a damaged gradebook must not block deletion
-        pass
-    report["submissions"] = sum(1 for _ in (cohort.folder / "submitted").glob("*/*"))
+# Folders of a course that hold no learner data (the course's own content and tooling).
+_NOT_LEARNER_DATA = {".git", ".venv", "modules", "source", "release", "states", "docs",
+                     "privacy_course", "tests", "benchmarks", "deploy", "scripts", "node_modules"}
+
+
+def purge(cohort: Cohort) -> dict[str, Any]:
+    """Delete everything the course holds about a cohort's learners, and list what was removed.
+
+    Removed: the gradebook (rows or database), the cohort's folder (submissions, grading,
+    feedback, logs, quarantine), its exchange copies, nbgrader's local cache of submitted copies
+    for the cohort (kept per computer account; on one machine, the facilitator's), the learners'
+    workspaces on this machine, and the reports and certificates written to the default reports
+    folder. Then the course folder is searched for any file still naming one of the cohort's
+    learners (id, e-mail or full name), outside the course's own content; those are listed under
+    "remaining" for the facilitator to check, never deleted on a guess."""
     config = cohort.config()
-    exchange = Path(config.Exchange.root) / cohort.name
-    for tree in (cohort.folder, exchange):
-        if tree.exists():
-            report["files"] += sum(1 for p in tree.rglob("*") if p.is_file())
-    db_url = db_url_for(cohort.root, cohort.name, config)
-    if db_url.startswith("postgresql"):
-        _drop_database(db_url)
-    if exchange.exists():
-        shutil.rmtree(exchange)
-    shutil.rmtree(cohort.folder)
+    identifiers: set[str] = set()
+    report: dict[str, Any] = {"learners": 0, "submissions": 0, "files": 0, "removed": [],
+                              "remaining": []}
+    try:
+        with cohort.gradebook() as gb:
+            for student in gb.students:
+                report["learners"] += 1
+                identifiers.update(x for x in (student.id, student.email) if x)
+                full = f"{student.first_name or ''} {student.last_name or ''}".strip()
+                if " " in full:
+                    identifiers.add(full)
+    except Exception:  # a damaged gradebook must not block deletion
+        log.warning("the gradebook of %s could not be read; purging anyway", cohort.name)
+    report["submissions"] = sum(1 for _ in (cohort.folder / "submitted").glob("*/*"))
+    places = [cohort.folder, Path(config.Exchange.root) / cohort.name,
+              _nbgrader_cache(config) / cohort.name, cohort.root / "learner" / cohort.name]
+    reports = cohort.root / "reports"
+    if reports.is_dir():
+        places += sorted(reports.glob(f"{cohort.name}-*"))
+    if cohort.db_url.startswith("postgresql"):
+        _drop_database(cohort.db_url)
+        report["removed"].append(f"database {cohort.db_url.rsplit('/', 1)[-1]}")
+    for place in places:
+        if not (place.exists() or place.is_symlink()):
+            continue
+        if place.is_dir() and not place.is_symlink():
+            report["files"] += sum(1 for p in place.rglob("*") if p.is_file())
+            shutil.rmtree(place)
+        else:
+            report["files"] += 1
+            place.unlink()
+        report["removed"].append(str(place))
+    report["remaining"] = [str(p) for p in _files_naming(cohort.root, identifiers)]
     return report
+
+
+def _nbgrader_cache(config: Any) -> Path:
+    """Where nbgrader keeps this account's copies of submitted notebooks (`Exchange.cache`)."""
+    from nbgrader.exchange.default.exchange import Exchange
+
+    return Path(Exchange(config=config).cache)
+
+
+def _files_naming(root: Path, identifiers: set[str], limit_mb: int = 20) -> list[Path]:
+    """Files under the course folder, outside its own content, that contain an identifier."""
+    if not identifiers:
+        return []
+    needles = [i.lower().encode("utf-8") for i in identifiers if len(i) >= 3]
+    found = []
+    for current, dirs, names in os.walk(root):
+        if Path(current) == root:
+            dirs[:] = [d for d in dirs if d not in _NOT_LEARNER_DATA]
+        for name in names:
+            path = Path(current) / name
+            try:
+                if path.is_symlink() or path.stat().st_size > limit_mb * 1024 * 1024:
+                    continue
+                data = path.read_bytes().lower()
+            except OSError:
+                continue
+            if any(needle in data for needle in needles):
+                found.append(path)
+    return found
 
 
 def _drop_database(db_url: str) -> None:

@@ -1,29 +1,44 @@
-"""Completion, as DESIGN.md defines it: a module is complete for a learner when it was
-submitted, every scenario in it was finished, and its auto-graded score reaches the pass mark.
+"""Completion: a module is complete for a learner when it was submitted, every scenario in it
+was finished, and its auto-graded score reaches the pass mark (`CourseSettings.pass_mark` in
+grader_config.py, 80% by default); the course is complete when every module is.
 
-It is computed every time from the cohort's gradebook (scores, submission times, due dates) and
-the responses files that were graded, never stored as a second truth that could drift.
+It is computed every time from the cohort's gradebook (scores, submission times, due dates), the
+responses files that were graded and the grading record, never stored as a second truth that
+could drift. Scenarios count by being finished, not by being right: they are formative (they
+teach with immediate feedback), while the knowledge checks are the graded part.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from privacy_course.authoring.build import module_ids
 from privacy_course.authoring.content import ModuleContent, module_content
-from privacy_course.config import course_settings, load_config
-from privacy_course.facilitator.cohort import Cohort
-from privacy_course.grading.autograde import load_issues
+from privacy_course.coursedir import Cohort
 from privacy_course.learner.responses import read_responses
+from privacy_course.record import Flag, SubmissionRecord, load_record
 
-COMPLETE = "complete"
-BELOW_PASS = "below pass mark"
-SCENARIOS_UNFINISHED = "scenarios unfinished"
-NOT_GRADED = "submitted, not graded yet"
-PROBLEM = "could not be graded"
-NOT_SUBMITTED = "not submitted"
+
+class State(StrEnum):
+    """Where a learner stands on one module; the value is the words `status` and reports show."""
+
+    COMPLETE = "complete"
+    BELOW_PASS = "below pass mark"
+    SCENARIOS_UNFINISHED = "scenarios unfinished"
+    NOT_GRADED = "submitted, not graded yet"
+    PROBLEM = "could not be graded"
+    NOT_SUBMITTED = "not submitted"
+
+
+COMPLETE = State.COMPLETE
+BELOW_PASS = State.BELOW_PASS
+SCENARIOS_UNFINISHED = State.SCENARIOS_UNFINISHED
+NOT_GRADED = State.NOT_GRADED
+PROBLEM = State.PROBLEM
+NOT_SUBMITTED = State.NOT_SUBMITTED
 
 SYMBOLS = {COMPLETE: "OK", BELOW_PASS: "low", SCENARIOS_UNFINISHED: "scn", NOT_GRADED: "...",
            PROBLEM: "!!", NOT_SUBMITTED: "-"}
@@ -33,14 +48,14 @@ SYMBOLS = {COMPLETE: "OK", BELOW_PASS: "low", SCENARIOS_UNFINISHED: "scn", NOT_G
 class ModuleResult:
     learner: str
     module_id: str
-    state: str
+    state: State
     score: float | None = None
     max_score: float | None = None
     submitted_at: datetime | None = None
     late: bool = False
     scenarios_done: int = 0
     scenarios_total: int = 0
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -68,7 +83,7 @@ def _scenarios(cohort: Cohort, learner: str, module_id: str,
                content: ModuleContent) -> tuple[int, int]:
     total = len(content.scenarios)
     for stage in ("autograded", "submitted"):
-        path = cohort.folder / stage / learner / module_id / f"{module_id}.responses.json"
+        path = cohort.path(stage, learner, module_id) / f"{module_id}.responses.json"
         if path.exists():
             data = read_responses(path, module_id).data
             done = sum(1 for sid in content.scenarios
@@ -110,9 +125,9 @@ def graded_submissions(gb: Any, modules: list[str]) -> dict[str, dict[str, dict[
 
 def completion(cohort: Cohort) -> list[LearnerRow]:
     """The learner x module completion table of a cohort."""
-    pass_mark = course_settings(load_config(cohort.root)).pass_mark
+    pass_mark = cohort.settings.pass_mark
     modules = module_ids(cohort.root)
-    issues = load_issues(cohort)
+    issues = load_record(cohort.folder)
     with cohort.gradebook() as gb:
         learners = [(s.id, s.first_name or "", s.last_name or "", s.email or "")
                     for s in gb.students]
@@ -136,14 +151,15 @@ def completion(cohort: Cohort) -> list[LearnerRow]:
 
 
 def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: datetime | None,
-            issues: dict, pass_mark: float, content: ModuleContent) -> ModuleResult:
-    folder = cohort.folder / "submitted" / learner / module_id
+            issues: dict[str, SubmissionRecord], pass_mark: float,
+            content: ModuleContent) -> ModuleResult:
+    folder = cohort.path("submitted", learner, module_id)
     issue = issues.get(learner)
-    flags = list(issue.get("notes", [])) if issue else []
-    if issue and issue.get("problem"):
-        flags.insert(0, issue["problem"])
+    flags = list(issue.flags) if issue else []
+    if issue and issue.problem:
+        flags.insert(0, issue.problem)
     if learner not in graded:
-        if issue and not issue.get("graded"):
+        if issue and not issue.graded:
             return ModuleResult(learner, module_id, PROBLEM, flags=flags)
         state = NOT_GRADED if folder.is_dir() else NOT_SUBMITTED
         return ModuleResult(learner, module_id, state, flags=flags)
@@ -152,7 +168,7 @@ def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: dat
     submitted_at = record["timestamp"]
     late = bool(due and submitted_at and submitted_at > due)
     done, total = _scenarios(cohort, learner, module_id, content)
-    if issue and not issue.get("graded"):
+    if issue and not issue.graded:
         state = PROBLEM
     elif max_score <= 0 or score / max_score < pass_mark:
         state = BELOW_PASS

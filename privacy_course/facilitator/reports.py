@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy_course.authoring.build import module_ids
-from privacy_course.config import course_settings, load_config
-from privacy_course.facilitator.cohort import Cohort
+from privacy_course.coursedir import Cohort
 from privacy_course.facilitator.completion import COMPLETE, SYMBOLS, LearnerRow, completion
 
 CSV_COLUMNS = ["learner", "first_name", "last_name", "module", "state", "score", "max_score",
@@ -152,8 +151,7 @@ th{{background:#eef1f4}}img{{max-width:100%}}.note{{color:#444}}</style></head>
 
 
 def write_html(cohort: Cohort, rows: list[LearnerRow], modules: list[str], path: Path) -> Path:
-    config = load_config(cohort.root)
-    settings = course_settings(config)
+    settings = cohort.settings
     difficulty = question_difficulty(cohort, modules)
     complete_all = sum(1 for r in rows if r.course_complete)
     head = "".join(f"<th scope='col'>{escape(m)}</th>" for m in modules)
@@ -226,7 +224,7 @@ def share_rows(rows: list[LearnerRow], modules: list[str], min_cell: int
 
 def write_share(cohort: Cohort, rows: list[LearnerRow], modules: list[str], path: Path) -> Path:
     """The aggregate report for outside the facilitator team (HTML and CSV beside it)."""
-    settings = course_settings(load_config(cohort.root))
+    settings = cohort.settings
     min_cell = settings.min_cell_size
     table = share_rows(rows, modules, min_cell)
     difficulty = question_difficulty(cohort, modules)
@@ -264,7 +262,7 @@ CERTIFICATE = """<h1>Certificate of completion</h1>
 def write_certificates(cohort: Cohort, rows: list[LearnerRow], modules: list[str],
                        folder: Path) -> list[Path]:
     """One certificate per learner who completed every module: HTML, plus PDF (fpdf2)."""
-    settings = course_settings(load_config(cohort.root))
+    settings = cohort.settings
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for row in rows:

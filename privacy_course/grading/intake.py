@@ -30,6 +30,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange.default.submit import ExchangeSubmit
 
 from privacy_course.learner.responses import atomic_write_json
+from privacy_course.record import Flag, unique
 
 RECORDS = "intake"  # cohorts/<name>/intake/<module>/<learner>.json: what was refused
 QUARANTINE = "quarantine"  # cohorts/<name>/quarantine/<module>/<learner>/: refused, kept
@@ -60,10 +61,10 @@ def _first(module_id: str | None, name: str) -> tuple[int, str]:
     return (0 if name in wanted else 1, name)
 
 
-def safe_copy(src: Path, dest: Path, limits: Limits, module_id: str | None = None) -> list[str]:
+def safe_copy(src: Path, dest: Path, limits: Limits, module_id: str | None = None) -> list[Flag]:
     """Copy the regular files and folders of `src` into `dest` (created), never following a
     link; return a plain sentence for each thing refused."""
-    refused: list[str] = []
+    refused: list[Flag] = []
     budget = {"files": limits.files, "bytes": limits.megabytes * 1024 * 1024}
     dest.mkdir(parents=True, exist_ok=True)
     _copy_folder(src, dest, Path(), limits, module_id, budget, refused)
@@ -71,23 +72,21 @@ def safe_copy(src: Path, dest: Path, limits: Limits, module_id: str | None = Non
 
 
 def _copy_folder(src: Path, dest: Path, rel: Path, limits: Limits, module_id: str | None,
-                 budget: dict[str, int], refused: list[str]) -> None:
+                 budget: dict[str, int], refused: list[Flag]) -> None:
     try:
         entries = sorted(os.scandir(src), key=lambda e: _first(module_id, e.name))
     except OSError as exc:
-        refused.append(f"the folder {str(rel) or '.'} could not be read ({exc.strerror})")
+        refused.append(Flag("folder-unreadable", where=str(rel) or ".", reason=exc.strerror))
         return
     for entry in entries:
         where = rel / entry.name
         if any(fnmatch.fnmatch(entry.name, pattern) for pattern in limits.ignore):
             continue
         if ODD_NAME.search(entry.name):
-            refused.append(f"the submission contained a file with an odd name ({where!s:.60}); "
-                           "it was not taken")
+            refused.append(Flag("odd-name", where=f"{where!s:.60}"))
             continue
         if entry.is_symlink():
-            refused.append(f"the submission contained a link ({where}); the link was not "
-                           "followed")
+            refused.append(Flag("link", where=str(where)))
             continue
         if entry.is_dir(follow_symlinks=False):
             (dest / entry.name).mkdir(exist_ok=True)
@@ -95,35 +94,31 @@ def _copy_folder(src: Path, dest: Path, rel: Path, limits: Limits, module_id: st
                          refused)
             continue
         if not entry.is_file(follow_symlinks=False):
-            refused.append(f"the submission contained a special file ({where}: a device, pipe "
-                           "or socket); it was not read")
+            refused.append(Flag("special-file", where=str(where)))
             continue
         if budget["files"] <= 0:
-            refused.append(f"the submission holds more than {limits.files} files; the rest "
-                           f"(from {where}) were not taken")
+            refused.append(Flag("too-many-files", limit=limits.files, where=str(where)))
             return
         _copy_file(Path(entry.path), dest / entry.name, where, budget, limits, refused)
 
 
 def _copy_file(src: Path, dest: Path, where: Path, budget: dict[str, int], limits: Limits,
-               refused: list[str]) -> None:
+               refused: list[Flag]) -> None:
     try:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        refused.append(f"the file {where} could not be read ({exc.strerror}); it was not taken")
+        refused.append(Flag("file-unreadable", where=str(where), reason=exc.strerror))
         return
     with os.fdopen(fd, "rb") as source:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # swapped for something else since it was listed
-            refused.append(f"the submission contained a special file ({where}); it was not read")
+            refused.append(Flag("special-file", where=str(where)))
             return
         if info.st_nlink > 1:
-            refused.append(f"the submission contained a hard link ({where}) to a file that "
-                           "may lie outside it; it was not taken")
+            refused.append(Flag("hard-link", where=str(where)))
             return
         if info.st_size > budget["bytes"]:
-            refused.append(f"the submission holds more than {limits.megabytes} MB; {where} and "
-                           "what follows were not taken")
+            refused.append(Flag("too-large", limit=limits.megabytes, where=str(where)))
             budget["files"] = 0
             return
         budget["files"] -= 1
@@ -134,26 +129,27 @@ def _copy_file(src: Path, dest: Path, where: Path, budget: dict[str, int], limit
             target.truncate(min(target.tell(), info.st_size))
 
 
-def _record(cohort_folder: Path, module_id: str, learner: str, refused: list[str]) -> None:
+def _record(cohort_folder: Path, module_id: str, learner: str, refused: list[Flag]) -> None:
     path = cohort_folder / RECORDS / module_id / f"{learner}.json"
     if refused:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(path, {"refused": list(dict.fromkeys(refused))})
+        atomic_write_json(path, {"refused": [f.to_json() for f in unique(refused)]})
     else:
         path.unlink(missing_ok=True)
 
 
-def refusals(cohort_folder: Path, module_id: str, learner: str) -> list[str]:
+def refusals(cohort_folder: Path, module_id: str, learner: str) -> list[Flag]:
     """The flags recorded for a learner's latest submission of a module (collect and grade)."""
     path = cohort_folder / RECORDS / module_id / f"{learner}.json"
     try:
-        return list(json.loads(path.read_text(encoding="utf-8")).get("refused", []))
+        return [Flag.from_json(f)
+                for f in json.loads(path.read_text(encoding="utf-8")).get("refused", [])]
     except (OSError, ValueError, AttributeError):
         return []
 
 
 def check_submitted(cohort_folder: Path, learner: str, module_id: str, folder: Path,
-                    limits: Limits) -> list[str]:
+                    limits: Limits) -> list[Flag]:
     """Make `folder` (submitted/<learner>/<module>) hold only what safe_copy takes, before
     nbgrader's autograde copies it. Anything refused is moved, untouched, to the cohort's
     quarantine folder (nothing a learner handed in is deleted). Returns every flag for this
@@ -169,7 +165,7 @@ def check_submitted(cohort_folder: Path, learner: str, module_id: str, folder: P
             kept.parent.mkdir(parents=True, exist_ok=True)
             folder.rename(kept)
             clean.rename(folder)
-    flags = list(dict.fromkeys([*earlier, *refused]))
+    flags = list(unique([*earlier, *refused]))
     _record(cohort_folder, module_id, learner, flags)
     return flags
 
@@ -212,27 +208,26 @@ class SafeCollect(ExchangeCollect):
         _record(Path(self.coursedir.root), module_id, learner, refused)
 
     @staticmethod
-    def _name_problem(src: Path, learner: str) -> str:
+    def _name_problem(src: Path, learner: str) -> Flag | None:
         if not LEARNER_ID.fullmatch(learner):
-            return f"a handed-in folder named {src.name!r} names no possible learner; refused"
+            return Flag("impossible-name", name=src.name)
         try:
             info = os.lstat(src)
         except OSError:
-            return f"the submission folder of {learner} vanished while it was collected"
+            return Flag("folder-vanished", learner=learner)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-            return f"the submission of {learner} is a link, not a folder; it was not followed"
+            return Flag("folder-is-link", learner=learner)
         if info.st_uid == os.getuid():
-            return ""  # one machine, one account: the facilitator's own exchange
+            return None  # one machine, one account: the facilitator's own exchange
         try:
             import pwd
 
             owner = pwd.getpwuid(info.st_uid).pw_name
         except (ImportError, KeyError):
-            return ""
+            return None
         if owner != learner:
-            return (f"a submission in {learner}'s name was handed in by the account {owner}; "
-                    "it was not collected")
-        return ""
+            return Flag("impostor", learner=learner, owner=owner)
+        return None
 
 
 class PrivateSubmit(ExchangeSubmit):

@@ -22,8 +22,10 @@ only by grading workers), which:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -35,10 +37,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from privacy_course.errors import CourseError
+from privacy_course.record import Flag, add_note, reset_notes
+
 ENV = "PRIVACY_COURSE_SANDBOX"
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(CourseError, RuntimeError):
     """Isolation is not possible on this machine; the message says why and what to do."""
 
 
@@ -373,15 +378,49 @@ def worker_setup(limits: dict[str, Any]) -> str:
     return folder
 
 
+# errno of an OSError a limit causes -> the flag for that limit
+_LIMIT_ERRNOS = {errno.EFBIG: "file-size-limit", errno.ENOSPC: "write-quota",
+                 errno.EDQUOT: "write-quota", errno.EAGAIN: "process-limit"}
+_ERRNO = re.compile(r"^\[Errno (\d+)\]")
+
+
+def limit_flag(ename: str, evalue: str) -> Flag | None:
+    """The limit a cell's error shows it hit, by the exception's name (and, for OSError and its
+    kin, its errno), or None when the error is the learner's own."""
+    if ename == "CellTimeoutError":
+        return Flag("time-limit")
+    if ename == "MemoryError":
+        return Flag("memory-limit")
+    match = _ERRNO.match(evalue or "")
+    if ename in ("OSError", "BlockingIOError", "IOError") and match:
+        code = _LIMIT_ERRNOS.get(int(match.group(1)))
+        return Flag(code) if code else None
+    return None
+
+
 def _limited_execute_class() -> type:
     from nbgrader.preprocessors import Execute
     from traitlets import Integer
 
     class LimitedExecute(Execute):
         """nbgrader's Execute, keeping at most `output_kb` of output per cell (the rest is dropped
-        as it arrives, so printing 100 MB cannot exhaust the grader's memory)."""
+        as it arrives, so printing 100 MB cannot exhaust the grader's memory), and noting in
+        the graded notebook each limit a cell hit (privacy_course.record's notes channel)."""
 
         output_kb = Integer(512).tag(config=True)
+
+        def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> Any:
+            reset_notes(nb)  # whatever the learner's file carried under the key is dropped
+            self._graded_nb = nb
+            return super().preprocess(nb, resources, km)
+
+        def on_cell_executed(self, **kwargs: Any) -> None:
+            super().on_cell_executed(**kwargs)
+            content = kwargs["execute_reply"].get("content", {})
+            if content.get("status") == "error":
+                flag = limit_flag(content.get("ename", ""), content.get("evalue", ""))
+                if flag is not None:
+                    add_note(self._graded_nb, flag)
 
         def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
             budget = self.output_kb * 1024 - sum(len(json.dumps(o)) for o in outs)
@@ -400,6 +439,7 @@ def _limited_execute_class() -> type:
             # A display, not a stream: streams are merged and then cut line by line.
             outs.append(new_output("display_data", data={"text/plain": (
                 f"[output limit: more than {self.output_kb} KB; the rest was cut]")}))
+            add_note(self._graded_nb, Flag("output-cut"))
             return None
 
     LimitedExecute.__qualname__ = "LimitedExecute"

@@ -24,12 +24,10 @@ from nbformat.v4 import new_output
 from traitlets import Bool
 
 from privacy_course.learner import checks as grading
+from privacy_course.record import Flag, add_note
 
 GRADERS = {"expect": grading.expect_choice, "expect_classification": grading.expect_classification,
            "expect_text": grading.expect_text}
-# Notes for the grading run that called nbgrader in this process (read by
-# privacy_course.grading.autograde).
-NOTES: list[str] = []
 
 
 def _calls(source: str) -> list[tuple[str, list[Any], dict[str, Any]]] | None:
@@ -78,6 +76,7 @@ class ScoreFromResponses(Preprocessor):
         info = resources.get("nbgrader", {})
         self._module = info.get("assignment") or ""
         self._folder = resources.get("metadata", {}).get("path") or os.getcwd()
+        self._nb = nb  # its metadata is where grading notes go (privacy_course.record)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int
@@ -97,8 +96,7 @@ class ScoreFromResponses(Preprocessor):
                 if score is not None and result is None:
                     result = score
         if result is not None and _kernel_claimed_full(cell):
-            NOTES.append(f"test cell {meta.get('grade_id')} was made to pass inside the notebook; "
-                         "it was scored from the saved answers instead")
+            add_note(self._nb, Flag("forced-pass", grade_id=meta.get("grade_id")))
         outputs = [new_output("stream", name="stdout",
                               text=printed.getvalue() or "Checked by the grader.\n")]
         if result is not None:

@@ -29,8 +29,9 @@ covers one hidden cell in a line, hidden cells that must all be zero, and combin
 and columns that no single line reveals. It assumes readers know only that a hidden count is zero
 or more, so a published "*" should mean "not shown to protect privacy", never "fewer than 10".
 
-The `check_*` functions are what the exercise's graded cells call. Like `privacy_course.learner.checks`,
-each returns None when the release passes and `Score(0.0, message)` when it does not, and prints
+The `check_*` functions are what the exercise's graded cells call. Like
+`privacy_course.learner.checks`, each returns None when the release passes and
+`Score(0.0, message)` when it does not, and prints
 one plain sentence to stdout either way (`quiet=True` skips the sentence, for a second call in the
 same cell). They never raise and never write to stderr, so a learner sees a sentence, never a
 traceback.
@@ -49,9 +50,9 @@ import pandas as pd
 
 from privacy_course.learner.checks import Score
 
-# Columns of the synthetic district (privacy_course.authoring.synthetic) that identify a student directly:
-# the student's name, address and student number are all on the list in FERPA's definition of
-# personally identifiable information (34 CFR 99.3).
+# Columns of the synthetic district (privacy_course.authoring.synthetic) that identify a student
+# directly: the student's name, address and student number are all on the list in FERPA's
+# definition of personally identifiable information (34 CFR 99.3).
 DIRECT_IDENTIFIERS: tuple[str, ...] = ("student_id", "first_name", "last_name", "street_address")
 
 # The shape of the published table in the exercise: one row per school.

@@ -1,0 +1,64 @@
+"""The command line, in process (`main([...])`): exit codes and what reaches stderr.
+
+Every error a person can fix is one `error: ...` line and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from privacy_course.cli import due_date, main
+from privacy_course.facilitator import cohort as cohorts
+
+from .conftest import copy_course
+
+MODULE = "m01-making-the-case"
+ROSTER = "id,first_name,last_name,email\nalice,Alice,Adams,alice@district.example.org\n"
+
+
+def test_outside_a_course_folder_says_where_to_run(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PRIVACY_COURSE_ROOT", raising=False)
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No grader_config.py found") and "Traceback" not in err
+
+
+def test_an_unknown_cohort_lists_the_cohorts_there_are(course_copy: Path, monkeypatch, capsys):
+    monkeypatch.setenv("PRIVACY_COURSE_ROOT", str(course_copy))
+    assert main(["status", "--cohort", "autumn"]) == 2
+    assert "no cohort named 'autumn'" in capsys.readouterr().err
+
+
+def test_a_due_date_it_cannot_read_is_refused_before_anything_runs(course_copy: Path,
+                                                                   monkeypatch, capsys):
+    monkeypatch.setenv("PRIVACY_COURSE_ROOT", str(course_copy))
+    with pytest.raises(SystemExit) as stop:
+        main(["release", "--cohort", "spring", MODULE, "--due", "Jan 15 2027 5pm"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "'Jan 15 2027 5pm' is not a date and time" in err and "2027-01-15T17:00" in err
+    assert "Traceback" not in err
+
+
+def test_due_dates_are_read_as_utc():
+    assert due_date("2027-01-15") == datetime(2027, 1, 15, 23, 59)
+    assert due_date("2027-01-15T17:00") == datetime(2027, 1, 15, 17, 0)
+    assert due_date("2027-01-15 17:00+01:00") == datetime(2027, 1, 15, 16, 0)
+
+
+@pytest.mark.slow
+def test_a_content_error_outside_build_names_the_file(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.delenv(cohorts.DB_URL_ENV, raising=False)
+    course = copy_course(tmp_path / "course", [MODULE])
+    monkeypatch.setenv("PRIVACY_COURSE_ROOT", str(course))
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    assert main(["cohort", "create", "spring", "--roster", str(tmp_path / "roster.csv")]) == 0
+    broken = course / "source" / MODULE / "scenarios.yaml"
+    broken.write_text("scenarios: [unclosed\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "scenarios.yaml" in err and "Traceback" not in err
