@@ -294,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     cohort_sub.add_parser("list", help="list the cohorts")
     p.set_defaults(func=_cmd_cohort)
 
-    def cohort_command(name: str, help_text: str, func, modules: bool = True):
+    def cohort_command(name: str, help_text: str, func: Any,
+                       modules: bool = True) -> argparse.ArgumentParser:
         q = sub.add_parser(name, help=help_text)
         q.add_argument("--cohort", help="cohort name (default: the only cohort)")
         if modules:

@@ -104,7 +104,8 @@ class Cohort:
         return self.folder / "cohort.json"
 
     def info(self) -> dict[str, Any]:
-        return json.loads(self.info_path.read_text(encoding="utf-8"))
+        info: dict[str, Any] = json.loads(self.info_path.read_text(encoding="utf-8"))
+        return info
 
     def config(self) -> Config:
         """A fresh copy of the course configuration with this cohort's course id, folders and
@@ -150,7 +151,8 @@ class Cohort:
 
     def submitted_at(self, module_id: str, learner: str) -> datetime | None:
         """When a collected submission was handed in (nbgrader's own timestamp reader)."""
-        return self.nbgrader.get_submitted_timestamp(module_id, learner)
+        when: datetime | None = self.nbgrader.get_submitted_timestamp(module_id, learner)
+        return when
 
     @contextmanager
     def gradebook(self) -> Iterator[Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from privacy_course.authoring.content import content_folder
 from privacy_course.cli import due_date, main
 from privacy_course.facilitator import cohort as cohorts
 
@@ -56,7 +57,7 @@ def test_a_content_error_outside_build_names_the_file(tmp_path: Path, monkeypatc
     monkeypatch.setenv("PRIVACY_COURSE_ROOT", str(course))
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     assert main(["cohort", "create", "spring", "--roster", str(tmp_path / "roster.csv")]) == 0
-    broken = course / "source" / MODULE / "scenarios.yaml"
+    broken = content_folder(course / "source" / MODULE) / "scenarios.yaml"
     broken.write_text("scenarios: [unclosed\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["status"]) == 2

@@ -98,7 +98,11 @@ def test_grading_follows_the_configuration_and_retries_only_what_may_pass(
                                                       progress=autograde._Quiet())}
     assert outcomes["alice"].ok and not outcomes["alice"].notes  # no flag from her words
     assert not outcomes["bob"].ok and outcomes["bob"].problem.code == "worker-died"
-    assert (cohort.folder / "scored" / "alice" / MODULE / f"{MODULE}.ipynb").is_file()
+    graded = json.loads((cohort.folder / "scored" / "alice" / MODULE / f"{MODULE}.ipynb")
+                        .read_text(encoding="utf-8"))
+    errors = [(c.get("id"), o.get("ename")) for c in graded["cells"] if c["cell_type"] == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []  # her notebook really ran in the sandboxed kernel, package and all
     rows = {r.id: r for r in completion(cohort)}
     assert rows["alice"].results[MODULE].state == COMPLETE
     assert rows["alice"].results[MODULE].flags == []

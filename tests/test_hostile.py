@@ -75,7 +75,10 @@ def rename(folder: Path) -> None:
 
 def empty(folder: Path) -> None:
     for item in folder.iterdir():
-        item.unlink()
+        if item.is_dir():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
 
 
 def drop_responses(folder: Path) -> None:
@@ -131,6 +134,9 @@ for place in [".", "/tmp", "/dev/shm"]:
             print(place, e)
             break
 print("written MB:", written)
+# The quota is full now: one more write fails, and this time nobody catches the error.
+with open("last.bin", "wb") as f:
+    f.write(b"0" * 15 * 1024 * 1024)
 """
 ENV_PROBE = """
 import os
@@ -213,6 +219,10 @@ CASES = {
     "fifo-and-hard-link": (fifo_and_hard_link, {"note": "hard link", "score": "full"}),
     "too-many-files": (many_files, {"note": "more than 40 files", "score": "full"}),
     "write-flood": (typed(WRITE_FLOOD), {"note": "write quota", "score": "full"}),
+    # Words are not events: printing what a limit would say raises no flag.
+    "limit-words": (typed("print('MemoryError: File too large; [Errno 28] No space left on "
+                          "device; CellTimeoutError; [output limit')"),
+                    {"score": "full", "no_notes": True}),
     "environment": (typed(ENV_PROBE), {"score": "full", "no_leak": True}),
     "markup": (lambda f: (edit_nb(lambda nb: nb.cells.append(nbformat.v4.new_markdown_cell(
         MARKUP)))(f), typed(f"from IPython.display import HTML, Javascript\n"
@@ -329,6 +339,8 @@ def test_hostile_submissions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             failures.append(f"{name}: problem {outcome.problem!r}")
         if "note" in expect and expect["note"] not in " ".join(outcome.notes):
             failures.append(f"{name}: notes {said!r}")
+        if expect.get("no_notes") and outcome.notes:
+            failures.append(f"{name}: flagged for words alone: {said!r}")
         score = scores.get(name, (0.0, full))[0]
         if expect.get("score") == "full" and score != full:
             failures.append(f"{name}: score {score} (expected full marks) {said}")

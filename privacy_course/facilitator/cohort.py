@@ -60,7 +60,7 @@ def _server(db_url: str) -> Iterator[tuple[Any, str]]:
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            yield conn, url.database
+            yield conn, url.database or ""
     finally:
         admin.dispose()
 

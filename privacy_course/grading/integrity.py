@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from privacy_course.authoring.content import END, module_content
 from privacy_course.learner.responses import read_responses
@@ -43,7 +44,8 @@ def _scenario_claims(root: Path, module_id: str, data: dict) -> list[Flag]:
             flags.append(Flag("unknown-scenario", scenario=sid))
             continue
         steps = {s["id"]: {c["id"]: c["next"] for c in s["choices"]} for s in scenario["steps"]}
-        trail = state.get("trail") if isinstance(state.get("trail"), list) else []
+        recorded = state.get("trail")
+        trail: list[Any] = recorded if isinstance(recorded, list) else []
         reached_end = any(
             isinstance(t, dict) and steps.get(t.get("step"), {}).get(t.get("choice")) == END
             for t in trail)

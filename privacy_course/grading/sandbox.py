@@ -51,7 +51,8 @@ def _python_roots() -> list[str]:
     """Folders the kernel's Python needs, read-only: the interpreter's installation, the
     environment's site-packages and this package (for an editable install, its source)."""
     paths = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"],
-             sysconfig.get_paths()["platlib"], str(Path(__file__).resolve().parent)}
+             sysconfig.get_paths()["platlib"],
+             str(Path(__file__).resolve().parents[1])}  # the privacy_course package itself
     return sorted(p for p in paths if p and os.path.exists(p))
 
 

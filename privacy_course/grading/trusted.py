@@ -16,6 +16,7 @@ import ast
 import contextlib
 import io
 import os
+from collections.abc import Callable
 from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
@@ -26,8 +27,11 @@ from traitlets import Bool
 from privacy_course.learner import checks as grading
 from privacy_course.record import Flag, add_note
 
-GRADERS = {"expect": grading.expect_choice, "expect_classification": grading.expect_classification,
-           "expect_text": grading.expect_text}
+GRADERS: dict[str, Callable[..., Any]] = {
+    "expect": grading.expect_choice,
+    "expect_classification": grading.expect_classification,
+    "expect_text": grading.expect_text,
+}
 
 
 def _calls(source: str) -> list[tuple[str, list[Any], dict[str, Any]]] | None:
@@ -48,9 +52,11 @@ def _calls(source: str) -> list[tuple[str, list[Any], dict[str, Any]]] | None:
             continue
         if func.attr not in GRADERS:
             return None
+        if any(k.arg is None for k in statement.value.keywords):  # **spread: not a plain call
+            return None
         try:
             args = [ast.literal_eval(a) for a in statement.value.args]
-            kwargs = {k.arg: ast.literal_eval(k.value) for k in statement.value.keywords}
+            kwargs = {str(k.arg): ast.literal_eval(k.value) for k in statement.value.keywords}
         except ValueError:
             return None
         calls.append((func.attr, args, kwargs))
