@@ -1,9 +1,13 @@
 """`privacy-course start`: the learner's JupyterLab on one machine, with the embedded defaults.
 
 It releases the built modules to the course's local exchange folder, fetches any the learner does
-not have yet into their workspace (never overwriting their work), and starts JupyterLab there with
-a private Jupyter configuration folder that gives the learner nbgrader's Assignments panel and
-Validate button but not the facilitator's tools (formgrader, create-assignment).
+not have yet into their workspace (never overwriting their work), and starts a Jupyter server
+there that opens on the course home (privacy_course.learner.pages): each module is a page that
+runs itself (Voila, with the course's template), and JupyterLab is one click away. A private
+Jupyter configuration folder gives the learner nbgrader's Assignments panel and Validate button
+but not the facilitator's tools (formgrader, create-assignment).
+
+`grader_config.py` is loaded once per command and the loaded configuration passed down.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 from traitlets.config import Config
 
 from privacy_course.authoring.build import module_ids
-from privacy_course.config import load_config
+from privacy_course.config import ConfigError, load_config
+from privacy_course.learner.pages import HOME_PATH, templates_folder, voila_settings
 
 LEARNER_DISABLED_LABEXTENSIONS = [
     "@jupyter/nbgrader:formgrader",
@@ -27,6 +32,24 @@ LEARNER_DISABLED_LABEXTENSIONS = [
 ]
 LEARNER_DISABLED_SERVER_EXTENSIONS = ["nbgrader.server_extensions.formgrader",
                                       "nbgrader.server_extensions.course_list"]
+# The course home and the module pages, in every role's server.
+PAGES_SERVER_EXTENSIONS = ["privacy_course.learner.pages", "voila.server_extension"]
+
+
+class ExchangeProblem(ConfigError):
+    """nbgrader's exchange refused a step (a folder it cannot create or read, a module already
+    fetched elsewhere); the message says which step and why, in one sentence."""
+
+
+def _run_step(step: Any, what: str) -> None:
+    from nbgrader.exchange import ExchangeError
+
+    try:
+        step.start()
+    except ExchangeError as exc:
+        reason = str(exc).strip().rstrip(".") or "nbgrader's exchange refused it"
+        raise ExchangeProblem(f"could not {what}: {reason}. Check the exchange folder "
+                              f"{step.root} (Exchange.root in grader_config.py)") from exc
 
 
 def exchange_config(config: Config, cohort: str | None = None,
@@ -56,9 +79,8 @@ def exchange_step(kind: str, config: Config, module_id: str) -> Any:
         coursedir=coursedir, config=config, authenticator=Authenticator(config=config))
 
 
-def release_all(root: Path) -> list[str]:
+def release_all(root: Path, config: Config) -> list[str]:
     """Copy every built module from release/ into the local exchange (re-releasing is safe)."""
-    config = load_config(root)
     Path(config.Exchange.root).mkdir(parents=True, exist_ok=True)
     released = []
     for module_id in module_ids(root):
@@ -66,15 +88,15 @@ def release_all(root: Path) -> list[str]:
             continue
         release = exchange_step("ReleaseAssignment", config, module_id)
         release.force = True
-        release.start()
+        _run_step(release, f"release {module_id} to the exchange")
         released.append(module_id)
     return released
 
 
-def fetch_missing(root: Path, workspace: Path, cohort: str | None = None,
+def fetch_missing(root: Path, workspace: Path, course_config: Config, cohort: str | None = None,
                   learner_id: str | None = None) -> list[str]:
     """Fetch into the workspace every released module the learner has not fetched yet."""
-    config = exchange_config(load_config(root), cohort, learner_id)
+    config = exchange_config(course_config, cohort, learner_id)
     config.Exchange.assignment_dir = str(workspace)
     course_id = config.CourseDirectory.course_id
     outbound = Path(config.Exchange.root) / course_id / "outbound"
@@ -82,15 +104,17 @@ def fetch_missing(root: Path, workspace: Path, cohort: str | None = None,
     for module_id in module_ids(root):
         if (workspace / course_id / module_id).exists() or not (outbound / module_id).is_dir():
             continue
-        exchange_step("FetchAssignment", config, module_id).start()
+        _run_step(exchange_step("FetchAssignment", config, module_id),
+                  f"fetch {module_id} into {workspace}")
         fetched.append(module_id)
     return fetched
 
 
-def write_learner_jupyter_config(root: Path, config_dir: Path, cohort: str | None = None,
+def write_learner_jupyter_config(course_config: Config, config_dir: Path,
+                                 cohort: str | None = None,
                                  learner_id: str | None = None) -> None:
     """A Jupyter configuration folder for the learner's server (JUPYTER_CONFIG_DIR)."""
-    learner = exchange_config(load_config(root), cohort, learner_id)
+    learner = exchange_config(course_config, cohort, learner_id)
     config_dir.mkdir(parents=True, exist_ok=True)
     lines = ["# Written by `privacy-course start`; the learner's view of the course exchange.",
              "c = get_config()  # noqa: F821"]
@@ -114,9 +138,10 @@ def write_lab_config(config_dir: Path, facilitator: bool = False) -> None:
          "lockedExtensions": {name: True for name in hidden}},
         indent=1, sort_keys=True) + "\n", encoding="utf-8")
     server = {name: facilitator for name in LEARNER_DISABLED_SERVER_EXTENSIONS}
+    server.update({name: True for name in PAGES_SERVER_EXTENSIONS})
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"jpserver_extensions": server}}, indent=1, sort_keys=True) + "\n",
-        encoding="utf-8")
+        {"ServerApp": {"jpserver_extensions": server}, **voila_settings()},
+        indent=1, sort_keys=True) + "\n", encoding="utf-8")
     # jupyter_core writes a "migrated" marker into the config folder the first time an app starts;
     # where the folder is read-only for the user (a hub's shared role folder), that write failed
     # and took nbgrader's formgrader down with it. The marker being there already prevents it.
@@ -126,21 +151,33 @@ def write_lab_config(config_dir: Path, facilitator: bool = False) -> None:
         json.dumps({"fetchNews": "false", "checkForUpdates": False}) + "\n", encoding="utf-8")
 
 
+def server_environment(config_dir: Path) -> dict[str, str]:
+    """The environment of a course server: its Jupyter configuration folder, the course's Voila
+    template on the Jupyter data path, and this environment's commands first on PATH."""
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_DIR"] = str(config_dir)
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(templates_folder()), env.get("JUPYTER_PATH", "")) if p)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
 def prepare_workspace(root: Path, workspace: Path | None = None, cohort: str | None = None,
-                      learner_id: str | None = None) -> tuple[Path, dict[str, str]]:
+                      learner_id: str | None = None, config: Config | None = None
+                      ) -> tuple[Path, dict[str, str]]:
     """Release (self-study only: a cohort's facilitator releases), fetch and configure; return
-    the workspace and the server's environment."""
+    the workspace and the server's environment. `config` is the loaded `grader_config.py`
+    (loaded here when not given)."""
+    config = config if config is not None else load_config(root)
     workspace = (workspace or root / "learner").resolve()
     workspace.mkdir(parents=True, exist_ok=True)
     if cohort is None:
-        release_all(root)
-    fetch_missing(root, workspace, cohort, learner_id)
+        release_all(root, config)
+    fetch_missing(root, workspace, config, cohort, learner_id)
     config_dir = workspace / ".jupyter"
-    write_learner_jupyter_config(root, config_dir, cohort, learner_id)
-    env = dict(os.environ)
-    env["JUPYTER_CONFIG_DIR"] = str(config_dir)
+    write_learner_jupyter_config(config, config_dir, cohort, learner_id)
+    env = server_environment(config_dir)
     env.pop("PRIVACY_COURSE_ROOT", None)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     return workspace, env
 
 
@@ -157,26 +194,27 @@ def prepare_facilitator(root: Path, cohort: str | None = None) -> tuple[Path, di
         folder = root
     config_dir = folder / ".jupyter-facilitator"
     write_lab_config(config_dir, facilitator=True)
-    env = dict(os.environ)
-    env["JUPYTER_CONFIG_DIR"] = str(config_dir)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return folder, env
+    return folder, server_environment(config_dir)
 
 
 def start(root: Path, workspace: Path | None = None, port: int = 8888,
           open_browser: bool = True, cohort: str | None = None,
           learner_id: str | None = None, facilitator: bool = False) -> int:
     """Prepare the learner's workspace (or, with `facilitator`, the facilitator's view) and run
-    JupyterLab there until it is stopped."""
+    the Jupyter server there until it is stopped: a learner's opens on the course home, a
+    facilitator's on JupyterLab."""
     if facilitator:
         workspace, env = prepare_facilitator(root, cohort)
+        course_id, default_url = "", "/lab"
     else:
-        workspace, env = prepare_workspace(root, workspace, cohort, learner_id)
-    course_id = "" if facilitator else cohort or load_config(root).CourseDirectory.course_id
+        config = load_config(root)
+        workspace, env = prepare_workspace(root, workspace, cohort, learner_id, config)
+        course_id = cohort or config.CourseDirectory.course_id
+        default_url = "/" + HOME_PATH
     print(f"Course folder: {workspace / course_id}")
     args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}",
             f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--LabApp.default_url=/lab/tree/{course_id}".rstrip("/")]
+            f"--LabApp.default_url={default_url}"]
     if not open_browser:
         args.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:

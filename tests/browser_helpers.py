@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from privacy_course.authoring.content import END, ModuleContent, load_module_content
+from privacy_course.authoring.content import END, ModuleContent, content_folder, load_module_content
 from privacy_course.learner.widgets import VERDICT_WORDS
 
 MODULE = "m01-making-the-case"
@@ -156,7 +156,8 @@ def shut_down_kernels(base: str, token: str) -> None:
 
 
 def module_content(course: Path, module_id: str = MODULE) -> ModuleContent:
-    return load_module_content(course / "release" / module_id, module_id, validate=False)
+    return load_module_content(content_folder(course / "release" / module_id), module_id,
+                               validate=False)
 
 
 # -- axe-core -------------------------------------------------------------------------------

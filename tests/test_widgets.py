@@ -131,7 +131,11 @@ def test_prompts_feed_the_work_product_and_progress(folder: Path):
     assert "Fund a privacy lead." in text and "- Training" in text and "Decline" in text
     assert "{unknown-key}" in text  # unknown placeholders are left visible, not an error
     assert (folder / "my-brief.html").read_text().startswith("<!doctype html>")
-    assert "my-brief.md" in result.data
+    assert "my-brief.md" in result.value and "download=" in result.value
+    # Live: a later answer rewrites the file and the preview, with nothing re-run.
+    course.prompt("ask").controls[0].value = "Fund a privacy lead and a review."
+    assert "and a review." in (folder / "my-brief.md").read_text()
+    assert "and a review." in result.value
     assert "Work product: my-brief.md" in progress_summary(course.content, course.store,
                                                             "my-brief.md")["done"]
 

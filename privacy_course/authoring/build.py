@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from privacy_course.authoring.content import SCHEMAS, load_module_content
+from privacy_course.authoring.content import CONTENT_DIR, SCHEMAS, load_module_content
 from privacy_course.config import load_config
 from privacy_course.errors import CourseError
 
@@ -106,16 +106,20 @@ def build_source(root: Path, module_id: str, out_root: Path) -> Path:
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     write_notebook(_normalise(nb, module_id), dest / f"{module_id}.ipynb")
+    # Content files (YAML, templates, data) ship in a hidden folder: the learner's module folder
+    # shows only the notebook and what the learner makes, never the machinery behind the page.
+    shipped = dest / CONTENT_DIR
+    shipped.mkdir()
     for item in sorted(src.iterdir()):
         if item.name in NOT_SHIPPED or item == text_nb or item.name.startswith("."):
             continue
         if item.suffix in (".yaml", ".yml") and item.name not in SCHEMAS:
             raise BuildError(f"{item}: unknown content file; expected one of {sorted(SCHEMAS)}")
         if item.is_dir():
-            shutil.copytree(item, dest / item.name,
+            shutil.copytree(item, shipped / item.name,
                             ignore=shutil.ignore_patterns("__pycache__", ".*"))
         else:
-            shutil.copy2(item, dest / item.name)
+            shutil.copy2(item, shipped / item.name)
     return dest
 
 

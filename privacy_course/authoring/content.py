@@ -17,6 +17,9 @@ import yaml
 
 from privacy_course.errors import CourseError
 
+# The hidden folder, beside a built notebook, that holds the module's content files.
+CONTENT_DIR = ".content"
+
 ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 60}
 TEXT = {"type": "string", "minLength": 1}
 
@@ -291,10 +294,18 @@ def _cached(folder: str, module_id: str, mtimes: tuple[float, ...]) -> ModuleCon
     return load_module_content(folder, module_id, validate=False)
 
 
+def content_folder(notebook_folder: Path | str) -> Path:
+    """Where a built module's content files are: the hidden `.content` folder beside the
+    notebook (or, in an authored module folder, the folder itself)."""
+    folder = Path(notebook_folder)
+    hidden = folder / CONTENT_DIR
+    return hidden if hidden.is_dir() else folder
+
+
 def module_content(folder: Path | str, module_id: str) -> ModuleContent:
-    """The content as a notebook reads it: the build-validated YAML beside the notebook, loaded
-    without the schema check and cached until one of the files changes."""
-    folder = Path(folder).resolve()
+    """The content as a notebook reads it: the build-validated YAML shipped with the notebook,
+    loaded without the schema check and cached until one of the files changes."""
+    folder = content_folder(Path(folder).resolve())
     mtimes = tuple(
         (folder / n).stat().st_mtime if (folder / n).exists() else 0.0 for n in sorted(SCHEMAS)
     )

@@ -23,6 +23,8 @@ class Score(float):
     """A partial score. nbgrader reads the plain-text form (a number); JupyterLab shows the
     learner the HTML form, a sentence."""
 
+    message: str
+
     def __new__(cls, value: float, message: str) -> Score:
         obj = super().__new__(cls, value)
         obj.message = message

@@ -79,8 +79,8 @@ def _is_frame(obj: Any) -> bool:
     return isinstance(obj, pd.DataFrame)
 
 
-def _not_a_table(what: str, quiet: bool = False) -> Score:
-    return _result(False, f"There is no {what} to check yet: run the cells above first.", quiet)
+def _not_a_table(what: str, quiet: bool = False) -> Score | None:
+    return _result(False, f"There is no {what} to check yet.", quiet)
 
 
 def _never_raises(check: Callable[..., Score | None]) -> Callable[..., Score | None]:
@@ -170,11 +170,11 @@ def check_direct_identifiers_removed(
     left = [c for c in identifiers if c in df.columns]
     if left:
         return _result(False, "Direct identifiers are still in the file: " + ", ".join(left)
-                       + ". Add them to DROP_COLUMNS.", quiet)
+                       + ". Tick them to leave them out.", quiet)
     lost = [c for c in required if c not in df.columns]
     if lost:
         return _result(False, "The file no longer has columns the study needs: "
-                       + ", ".join(lost) + ". Take them out of DROP_COLUMNS.", quiet)
+                       + ", ".join(lost) + ". Untick them so they stay in.", quiet)
     extra = [c for c in df.columns if c not in required] if nothing_else else []
     if extra:
         return _result(False, "The file still has columns the study does not need: "
@@ -349,7 +349,7 @@ def _lines(
         if totals:
             rows.append((cells, totals[:1]))
     columns: list[tuple[list[Hashable], float]] = []
-    if _is_frame(column_totals) and category_column in column_totals \
+    if isinstance(column_totals, pd.DataFrame) and category_column in column_totals \
             and count_column in column_totals:
         known = pd.to_numeric(column_totals[count_column], errors="coerce")
         for label, value in zip(column_totals[category_column], known, strict=True):
@@ -603,7 +603,7 @@ def check_min_cell(
     small = int((counts.notna() & (counts < min_cell)).sum())
     if small:
         return _result(False, f"{small} published count(s) are below {min_cell}. Set "
-                       f"MIN_CELL_SIZE to at least {min_cell}.", quiet)
+                       f"the minimum cell size to at least {min_cell}.", quiet)
     open_cells = recoverable_cells(table, count_column, row_columns, category_column,
                                    total_label, column_totals)
     if open_cells:
@@ -635,7 +635,7 @@ def check_detail_kept(
     counts = pd.to_numeric(table[count_column], errors="coerce")
     if bool((counts.notna() & (counts < min_cell)).any()):
         return _result(False, f"The table still shows counts below {min_cell}, so it is not "
-                       "ready to publish yet: fix MIN_CELL_SIZE first.", quiet)
+                       "ready to publish yet: fix the minimum cell size first.", quiet)
     before = pd.to_numeric(original[count_column], errors="coerce")
     if category_column in table and category_column in original:
         counts = counts[table[category_column] != total_label]
@@ -648,8 +648,8 @@ def check_detail_kept(
         return _result(True, f"{share:.0%} of students are counted in a published group count: "
                        "the table still tells readers something about groups.", quiet)
     return _result(False, f"Only {share:.0%} of students are counted in a published group count "
-                   f"(at least {min_share:.0%} expected). Is MIN_CELL_SIZE higher than your "
-                   "rules require?", quiet)
+                   f"(at least {min_share:.0%} expected). Is the minimum cell size higher than "
+                   "your rules require?", quiet)
 
 
 # -- percentages -------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from privacy_course.authoring.content import ModuleContent, content_folder, module_content
 from privacy_course.learner import checks as grading
-from privacy_course.authoring.content import ModuleContent, module_content
 from privacy_course.learner.responses import ResponsesStore
 from privacy_course.learner.tables import AnswerTable
 
@@ -118,6 +118,20 @@ class Module:
         return AnswerTable("Your answers, counted by category", ["Answer", "Items"],
                            counts)
 
+    def show_answers(self, *exercise_ids: str) -> Any:
+        """`answers_table` on the page, drawn again after every answer (never stale)."""
+        from privacy_course.learner.widgets import LiveHTML
+
+        self.answers_table(*exercise_ids)  # a wrong id fails here, in the author's build
+        return LiveHTML(self.store, lambda: self.answers_table(*exercise_ids)._repr_html_())
+
+    def show_answer_counts(self, exercise_id: str) -> Any:
+        """`answer_counts` on the page, drawn again after every answer (never stale)."""
+        from privacy_course.learner.widgets import LiveHTML
+
+        self.answer_counts(exercise_id)
+        return LiveHTML(self.store, lambda: self.answer_counts(exercise_id)._repr_html_())
+
     def answers_frame(self, exercise_id: str) -> Any:
         """The learner's answers to an exercise as a pandas DataFrame (item, text, answer), to
         summarise, score or chart with pandas. Loads pandas (about 0.2 s in a fresh kernel):
@@ -126,6 +140,22 @@ class Module:
 
         _, rows = self._classified(exercise_id)
         return pd.DataFrame(rows, columns=["item", "text", "answer"])
+
+    def release_exercise(self, students: Any) -> Any:
+        """Module 6's hands-on: the de-identification decisions as controls (see
+        `privacy_course.learner.release_exercise`)."""
+        from privacy_course.learner.release_exercise import ReleaseExercise
+
+        widget = ReleaseExercise(students, self.store)
+        self.widgets["release-settings"] = widget
+        return widget
+
+    def release_results(self, students: Any) -> Any:
+        """The two releases built from the settings saved on disk (what the graded cells
+        check)."""
+        from privacy_course.learner.release_exercise import saved_releases
+
+        return saved_releases(self.module_id, students, self.folder)
 
     def progress(self) -> Any:
         """The progress panel: what is done and what is still missing."""
@@ -141,14 +171,28 @@ class Module:
 
     # -- the work product ------------------------------------------------------------------
     def work_product(self, template: str, output: str) -> Any:
-        """Fill `template` (Markdown beside the notebook, with `{prompt-id}` placeholders) from
-        the learner's answers and write it to `output` beside the notebook, plus an HTML copy.
-        Unanswered prompts are left as a visible reminder, never as an error."""
-        import mistune
-        from IPython.display import HTML
+        """The learner's work product, live: `template` (Markdown shipped with the module, with
+        `{prompt-id}` placeholders) filled from the answers and written to `output` beside the
+        notebook, plus an HTML copy, again after every answer. The page shows a preview and
+        download links. Unanswered prompts are left as a visible reminder, never as an error."""
+        from privacy_course.learner.widgets import LiveHTML
 
         self.work_product_name = output
-        text = (self.folder / template).read_text(encoding="utf-8")
+        view = LiveHTML(self.store, lambda: self.write_work_product(template, output))
+        for widget in self.widgets.values():
+            if hasattr(widget, "work_product"):
+                widget.work_product = output
+                widget.refresh()
+        self.widgets[f"work-product:{output}"] = view
+        return view
+
+    def write_work_product(self, template: str, output: str) -> str:
+        """Write the work product's two files now; return the page's preview of it."""
+        import base64
+
+        import mistune
+
+        text = (content_folder(self.folder) / template).read_text(encoding="utf-8")
 
         def fill(match: re.Match[str]) -> str:
             key = match.group(1)
@@ -180,15 +224,14 @@ class Module:
             f"<title>{escape(output)}</title></head><body>{html_body}</body></html>\n",
             encoding="utf-8",
         )
-        for widget in self.widgets.values():
-            if hasattr(widget, "work_product"):
-                widget.work_product = output
-                widget.refresh()
-        return HTML(
-            f"<p><strong>Saved:</strong> {escape(md_path.name)} and {escape(html_path.name)} "
-            "(in the same folder as this notebook; download them from the file browser).</p>"
-            f"<div style='border:1px solid #ccc; padding:0.5em 1em'>{html_body}</div>"
-        )
+        links = " and ".join(
+            f"<a download='{escape(path.name)}' href='data:{kind};base64,"
+            f"{base64.b64encode(path.read_bytes()).decode('ascii')}'>{label}</a>"
+            for path, kind, label in ((html_path, "text/html", "Download it as a web page"),
+                                      (md_path, "text/markdown", "as a text file")))
+        return (f"<p><strong>Your {escape(output)}</strong> is saved as you answer (in this "
+                f"module's folder). {links}.</p>"
+                f"<div style='border:1px solid #ccc; padding:0.5em 1em'>{html_body}</div>")
 
     # -- grading (called by test cells) ------------------------------------------------------
     def status(self, key: str) -> grading.Score | None:
@@ -210,6 +253,17 @@ class Module:
     def expect_text(self, key: str, min_words: int = 1) -> grading.Score | None:
         """Hidden half of a test cell for a short-text answer."""
         return grading.expect_text(self.module_id, key, min_words, self.folder)
+
+    def data_file(self, name: str) -> Path:
+        """A data file shipped with the module (in its hidden content folder)."""
+        return content_folder(self.folder) / "data" / name
+
+    def _repr_html_(self) -> str:
+        """On the page: nothing when all is well, one plain sentence when the saved answers
+        could not be read."""
+        if not self.store.problem:
+            return ""
+        return f"<p class='pc-problem' role='alert'>{escape(self.store.problem)}</p>"
 
     def __repr__(self) -> str:
         message = f"Module {self.module_id}: ready."

@@ -7,6 +7,7 @@ Space/Enter/arrow keys, and labelled for screen readers by their description or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -42,6 +43,7 @@ STYLE = """<style>
 .pc-note { color: #1d2731; }
 .pc-problem { border-left: 4px solid #a4161a; padding: 0.3em 0.8em; background: #fff4f4;
   color: #1d2731; }
+.pc-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 </style>"""
 
 
@@ -50,6 +52,26 @@ def _html(text: str, css: str | None = None) -> w.HTML:
     if css:
         widget.add_class(css)
     return widget
+
+
+def _live(text: str = "") -> w.HTML:
+    """A region whose changes screen readers announce (the page's script gives every
+    `pc-live` element `aria-live="polite"`): feedback after a choice, "Answer saved."."""
+    return _html(text, "pc-live")
+
+
+class LiveHTML(w.HTML):
+    """HTML drawn again from the responses store after every saved input, so what it shows
+    (a table of answers, a work product) is never stale and never needs re-running."""
+
+    def __init__(self, store: ResponsesStore, render: Callable[[], str]) -> None:
+        super().__init__()
+        self._draw = render
+        store.on_change(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.value = self._draw()
 
 
 def _box(children: list[w.Widget]) -> w.VBox:
@@ -75,6 +97,7 @@ class ScenarioWidget(w.VBox):
         self.choice_buttons: list[w.Button] = []
         self.continue_button: w.Button | None = None
         self.restart_button: w.Button | None = None
+        self.announce = _live()
         self._render()
 
     # state -------------------------------------------------------------------------------
@@ -119,35 +142,38 @@ class ScenarioWidget(w.VBox):
         choice = next(c for c in self.steps[step_id]["choices"] if c["id"] == choice_id)
         finished = bool(self.state.get("finished")) or choice["next"] == END
         self._save(trail, finished)
-        self._render()
+        self._render(focus=True)
 
     def proceed(self) -> None:
         trail = list(self.state.get("trail", []))
         if trail:
             trail[-1] = {**trail[-1], "continued": True}
             self._save(trail, bool(self.state.get("finished")))
-        self._render()
+        self._render(focus=True)
 
     def restart(self) -> None:
         """Play again from the start; the scenario stays finished once it has been finished."""
         self._save([], bool(self.state.get("finished")))
-        self._render()
+        self._render(focus=True)
 
     # drawing -----------------------------------------------------------------------------
-    def _render(self) -> None:
+    def _render(self, focus: bool = False) -> None:
+        """Draw the current step. After a click (`focus`), the page's script moves the
+        keyboard focus to the feedback, or to the next step's situation, and the live region
+        announces it; on first drawing nothing takes the focus."""
         step_id, made = self._position()
         title = escape(self.scenario["title"])
         heading = f"<h3 id='pc-scenario-{self.scenario['id']}'>Scenario: {title}</h3>"
         if step_id == END:
-            self._render_end(heading)
+            self._render_end(heading, focus)
             return
         step = self.steps[step_id]
-        parts: list[w.Widget] = [
-            _html(STYLE),
-            _html(heading),
-            _html(f"<p>{escape(step['situation'])}</p><p><strong>{escape(step['question'])}"
-                  "</strong></p>"),
-        ]
+        situation = _html(f"<p>{escape(step['situation'])}</p><p><strong>"
+                          f"{escape(step['question'])}</strong></p>")
+        if focus and made is None:
+            situation.add_class("pc-focus-target")
+            self.announce.value = ""
+        parts: list[w.Widget] = [_html(STYLE), _html(heading), situation]
         self.choice_buttons = []
         self.continue_button = None
         self.restart_button = None
@@ -161,33 +187,39 @@ class ScenarioWidget(w.VBox):
             parts.extend(self.choice_buttons)
         else:
             choice = next(c for c in step["choices"] if c["id"] == made["choice"])
-            parts.append(_html(
+            feedback = _html(
                 f"<p><em>You chose:</em> {escape(choice['text'])}</p>"
-                f"<div class='pc-feedback {choice['verdict']}' role='status'>"
+                f"<div class='pc-feedback {choice['verdict']}'>"
                 f"<p><strong>{VERDICT_WORDS[choice['verdict']]}</strong> "
                 f"{escape(choice['feedback'])}</p>"
                 f"<p><small>Source: {escape(choice['cite'])}</small></p></div>"
-            ))
+            )
+            if focus:
+                feedback.add_class("pc-focus-target")
+                self.announce.value = (f"<p class='pc-sr'>{VERDICT_WORDS[choice['verdict']]} "
+                                       f"{escape(choice['feedback'])}</p>")
+            parts.append(feedback)
             label = "Finish the scenario" if choice["next"] == END else "Continue"
             self.continue_button = w.Button(description=label, button_style="primary",
                                             tooltip=label)
             self.continue_button.on_click(lambda _b: self.proceed())
             parts.append(self.continue_button)
-        self.children = parts
+        self.children = [*parts, self.announce]
 
-    def _render_end(self, heading: str) -> None:
+    def _render_end(self, heading: str, focus: bool = False) -> None:
         self.choice_buttons = []
         self.continue_button = None
         self.restart_button = w.Button(description="Play this scenario again",
                                        tooltip="Play this scenario again from the start")
+        self.restart_button.layout.width = "auto"
         self.restart_button.on_click(lambda _b: self.restart())
-        self.children = [
-            _html(STYLE),
-            _html(heading),
-            _html("<div class='pc-feedback best' role='status'><p><strong>Scenario finished."
-                  "</strong> It counts toward completing this module.</p></div>"),
-            self.restart_button,
-        ]
+        finished = _html("<div class='pc-feedback best'><p><strong>Scenario finished."
+                         "</strong> It counts toward completing this module.</p></div>")
+        if focus:
+            finished.add_class("pc-focus-target")
+            self.announce.value = "<p class='pc-sr'>Scenario finished.</p>"
+        self.children = [_html(STYLE), _html(heading), finished, self.restart_button,
+                         self.announce]
 
 
 def _radio(key: str, options: list[dict[str, Any]], store: ResponsesStore, label: str,
@@ -237,7 +269,8 @@ def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
 def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
     """A knowledge check. Answers are saved but not marked here: the grader marks them."""
     prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>")
-    note = _html("", "pc-note")
+    note = _live()
+    note.add_class("pc-note")
 
     def saved_note() -> None:
         note.value = "<p><small>Answer saved.</small></p>" if store.answer(check["id"]) else ""
@@ -376,8 +409,10 @@ class ProgressPanel(w.VBox):
             lines.append("<p><strong>Still to do:</strong></p><ul>"
                          + "".join(f"<li>{escape(m)}</li>" for m in missing) + "</ul>")
         else:
-            lines.append("<p><strong>Everything is done.</strong> Save the notebook, then "
-                         "Validate and Submit it from the Assignments panel.</p>")
+            lines.append("<p><strong>Everything is done.</strong> Submit the module from "
+                         "JupyterLab's <em>Assignments</em> panel (on the module's page, choose "
+                         "<em>Open in JupyterLab</em> at the top first), then <em>Submit</em>."
+                         "</p>")
         if done:
             lines.append("<details><summary>Done</summary><ul>"
                          + "".join(f"<li>{escape(d)}</li>" for d in done) + "</ul></details>")
