@@ -63,3 +63,17 @@ def test_a_content_error_outside_build_names_the_file(tmp_path: Path, monkeypatc
     assert main(["status"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "scenarios.yaml" in err and "Traceback" not in err
+
+
+def test_an_exchange_refusal_during_start_is_one_sentence(course_copy: Path, tmp_path: Path):
+    from privacy_course.config import load_config
+    from privacy_course.start import ExchangeProblem, _run_step, exchange_config, exchange_step
+
+    config = exchange_config(load_config(course_copy), "spring", "alice")
+    config.Exchange.assignment_dir = str(tmp_path / "alice")
+    step = exchange_step("FetchAssignment", config, "m99-not-released")
+    with pytest.raises(ExchangeProblem) as refused:
+        _run_step(step, "fetch m99-not-released")
+    message = str(refused.value)
+    assert message.startswith("could not fetch m99-not-released: ") and "\n" not in message
+    assert "Exchange.root in grader_config.py" in message

@@ -93,6 +93,33 @@ def test_wrong_answers_score_zero(course_copy: Path, tmp_path: Path):
 
 
 def read_checks(folder: Path) -> dict:
-    from privacy_course.authoring.content import load_module_content
+    from privacy_course.authoring.content import content_folder, load_module_content
 
-    return load_module_content(folder, folder.name).checks
+    return load_module_content(content_folder(folder), folder.name).checks
+
+
+@pytest.mark.parametrize("module_id", ["m01-making-the-case", "m06-deidentification"])
+def test_a_notebook_nobody_opened_grades_the_same(course_copy: Path, tmp_path: Path,
+                                                  module_id: str):
+    """The module page never edits the notebook file: what it leaves is the untouched notebook
+    beside the responses store and the work products. That grades exactly as a notebook the
+    learner ran in JupyterLab with the same answers."""
+    generated = generate(course_copy, module_id)
+    ran = tmp_path / "dora" / module_id
+    shutil.copytree(generated / "release" / module_id, ran)
+    source_nb = generated / "source" / module_id / f"{module_id}.ipynb"
+    type_solutions(ran / f"{module_id}.ipynb", source_nb)  # m06: what its controls record
+    run_module(ran / f"{module_id}.ipynb",
+               answers=answer_key(generated / "source" / module_id / f"{module_id}.ipynb"))
+    page = tmp_path / "page" / module_id
+    shutil.copytree(generated / "release" / module_id, page)
+    for made in ran.iterdir():  # everything the page writes: responses and work products
+        if made.is_file() and made.suffix != ".ipynb":
+            shutil.copy2(made, page / made.name)
+    assert (page / f"{module_id}.ipynb").read_bytes() == (
+        generated / "release" / module_id / f"{module_id}.ipynb").read_bytes()
+    grades = {}
+    for learner, folder in (("dora", ran), ("page", page)):
+        submit_folder(generated, learner, module_id, folder)
+        grades[learner] = autograde(generated, learner, module_id)
+    assert grades["page"]["score"] == grades["dora"]["score"] == grades["dora"]["max_score"]

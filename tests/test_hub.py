@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from privacy_course.grading.intake import refusals
 from privacy_course.start import write_lab_config
 
 from .conftest import ROOT, copy_course
@@ -183,7 +184,7 @@ c.SharedPasswordAuthenticator.user_password = {secrets.token_hex(12)!r}
 c.Authenticator.allowed_users = {set(USERS)!r}
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [{str(venv / 'bin/jupyterhub-singleuser')!r}]
-c.Spawner.default_url = "/lab"
+c.Spawner.default_url = "/privacy-course/"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.Spawner.server_token_scopes = ["access:servers!server", "users:activity!user",
@@ -342,14 +343,18 @@ def test_whole_cycle_on_a_real_hub(hub: Hub):
     assert (submitted / ANN / MODULE / f"{MODULE}.ipynb").is_file()  # still her own work
     assert not (submitted / ANN / MODULE / f"{MODULE}.ipynb").is_symlink()
     assert not (submitted / BEN / MODULE / f"{MODULE}.ipynb").exists()
-    records = {p.stem: p.read_text() for p in
-               (hub.course / "cohorts" / "spring" / "intake" / MODULE).glob("*.json")}
+    cohort_folder = hub.course / "cohorts" / "spring"
+    records = {p.stem: " ".join(refusals(cohort_folder, MODULE, p.stem))
+               for p in (cohort_folder / "intake" / MODULE).glob("*.json")}
     assert "handed in by the account " + BEN in records[ANN], records
     assert "the link was not followed" in records[BEN], records
 
     # Instructor tools: the learner's Lab has none (disabled and locked), the facilitator's has.
     assert hub.api("GET", f"/user/{ANN}/formgrader")[0] == 404
     assert hub.api("GET", f"/user/{FACILITATOR}/formgrader")[0] == 200
+    # The course home answers on the hub: the default URL every learner opens on.
+    status, home = hub.api("GET", f"/user/{ANN}/privacy-course/")
+    assert status == 200 and MODULE in home, (status, home[:300])
     for user, hidden in ((ANN, True), (FACILITATOR, False)):
         status, page = hub.api("GET", f"/user/{user}/lab")
         assert status == 200

@@ -113,8 +113,9 @@ def pre_spawn_hook(spawner):
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
-# Learners open on their home folder, where the Assignments tab fetches modules.
-c.Spawner.default_url = "/lab"
+# Everyone opens on the course home (the module pages, privacy_course.learner.pages);
+# JupyterLab, with the Assignments tab and the facilitator's tools, is one link away (/lab).
+c.Spawner.default_url = "/privacy-course/"
 
 # --- per-user limits ---------------------------------------------------------------------
 # Measured: a learner's server plus one module kernel peaks at about 240 MiB RSS

@@ -281,7 +281,7 @@ def purge(cohort: Cohort) -> dict[str, Any]:
                     identifiers.add(full)
     except Exception:  # a damaged gradebook must not block deletion
         log.warning("the gradebook of %s could not be read; purging anyway", cohort.name)
-    report["submissions"] = sum(1 for _ in (cohort.folder / "submitted").glob("*/*"))
+    report["submissions"] = sum(len(cohort.submitted(m)) for m in module_ids(cohort.root))
     places = [cohort.folder, Path(config.Exchange.root) / cohort.name,
               _nbgrader_cache(config) / cohort.name, cohort.root / "learner" / cohort.name]
     reports = cohort.root / "reports"
