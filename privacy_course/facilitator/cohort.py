@@ -185,17 +185,26 @@ def _result(action: str, cohort: Cohort, module_id: str, result: dict[str, Any])
 
 
 def release(cohort: Cohort, module_id: str, due: datetime | None = None) -> None:
-    """Release a module to the cohort through the exchange (again, if it was already)."""
+    """Release a module to the cohort through the exchange (again, if it was already), and
+    publish its due date beside it for the learners' course home."""
+    from privacy_course.grading.intake import lock_inbound
+    from privacy_course.learner.home import write_due
+
     _check_module(cohort, module_id)
-    if due is not None:
-        with cohort.gradebook() as gb:
+    from nbgrader.api import MissingEntry
+
+    with cohort.gradebook() as gb:
+        if due is not None:
             gb.update_or_create_assignment(module_id, duedate=due)
+        try:
+            due = gb.find_assignment(module_id).duedate
+        except MissingEntry:  # a module added after the cohort was created, never dated
+            due = None
     config = cohort.config()
     config.ExchangeReleaseAssignment.force = True
     _result("release", cohort, module_id, cohort.api(config).release_assignment(module_id))
-    from privacy_course.grading.intake import lock_inbound
-
     lock_inbound(Path(config.Exchange.root), cohort.name)
+    write_due(Path(config.Exchange.root) / cohort.name / "outbound" / module_id, due)
 
 
 def collect(cohort: Cohort, module_id: str) -> list[str]:

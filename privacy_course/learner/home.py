@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ MODULE_ID = re.compile(r"^m\d\d-[a-z0-9-]+$")
 TIME = re.compile(r"\*\*Time:\*\*\s*about\s+(\d+)\s+minutes", re.IGNORECASE)
 WORK_PRODUCT = re.compile(r"work_product\(\s*['\"][^'\"]+['\"]\s*,\s*['\"]([^'\"]+)['\"]")
 SCORE = re.compile(r"\(Score:\s*([0-9.]+)\s*/\s*([0-9.]+)\)")
+
+# The due date a facilitator set, published beside the released module in the exchange (and so
+# readable by every learner of the cohort): `<exchange>/<cohort>/outbound/<module>/.due.json`.
+DUE_FILE = ".due.json"
 
 NOT_STARTED = "Not started"
 IN_PROGRESS = "In progress"
@@ -46,6 +51,7 @@ class ModuleState:
     feedback: Path | None = None
     problem: str | None = None
     missing: list[str] = field(default_factory=list)
+    due: datetime | None = None
 
 
 class SavedAnswers:
@@ -90,6 +96,26 @@ def _header(notebook: Path) -> tuple[str, int | None, list[str]]:
         else:
             products += WORK_PRODUCT.findall(source)
     return title, minutes, products
+
+
+def write_due(released: Path, due: datetime | None) -> None:
+    """Publish (or withdraw) a module's due date beside its released copy. `due` is UTC."""
+    path = released / DUE_FILE
+    if due is None:
+        path.unlink(missing_ok=True)
+        return
+    path.write_text(json.dumps({"due_utc": due.isoformat(timespec="minutes")}) + "\n",
+                    encoding="utf-8")
+    path.chmod(0o644)
+
+
+def read_due(released: Path) -> datetime | None:
+    """A module's published due date (UTC), or None when there is none or it is unreadable."""
+    try:
+        data = json.loads((released / DUE_FILE).read_text(encoding="utf-8"))
+        return datetime.fromisoformat(str(data["due_utc"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def latest_feedback(module_folder: Path, module_id: str) -> tuple[Path | None, float | None,

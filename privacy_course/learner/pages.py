@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from privacy_course.learner.home import course_states
+from privacy_course.learner.home import course_states, read_due
 
 HOME_PATH = "privacy-course/"
 VOILA_TEMPLATE = "privacy-course"
@@ -111,8 +111,12 @@ def render_home(root: Path, base_url: str, title: str = "Student Data Privacy fo
         except Exception:  # no exchange yet: nothing submitted
             submitted = {}
     folder = course_folder(root, course_id)
+    outbound = (Path(config.Exchange.root) / course_id / "outbound"
+                if config is not None and course_id and config.Exchange.get("root") else None)
     rows = []
     for row in course_states(folder, submitted):
+        if outbound is not None:
+            row.due = read_due(outbound / row.module_id)
         relative = row.notebook.relative_to(root).as_posix()
         rows.append({
             "row": row,
@@ -120,6 +124,7 @@ def render_home(root: Path, base_url: str, title: str = "Student Data Privacy fo
             "lab_url": f"{base_url}lab/tree/{quote(relative)}",
             "feedback_url": (f"{base_url}files/{quote(row.feedback.relative_to(root).as_posix())}"
                              if row.feedback else None),
+            "due": (f"{row.due.day} {row.due:%B %Y}, {row.due:%H:%M} UTC" if row.due else None),
         })
     cohort = course_id if course_id and course_id != "privacy-course" else None
     return _environment().get_template("home.html.j2").render(
