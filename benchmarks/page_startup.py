@@ -7,7 +7,7 @@ against the bare-kernel floor measured in the same run (start a kernel, run one 
 down). Target: at most 2.5 times the floor for every module. Prints figures and ratios; it
 asserts nothing (timings belong in a benchmark, not in a test).
 
-    python benchmarks/page_startup.py [--repeat 3]
+    python benchmarks/page_startup.py [--repeat 3] [module ids...]
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("modules", nargs="*", help="module ids (default: all)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp) / "course"
@@ -98,7 +99,7 @@ def main() -> int:
                 browser = playwright.chromium.launch(
                     executable_path=os.environ.get("PRIVACY_COURSE_CHROMIUM",
                                                    "/usr/bin/chromium"), args=CHROMIUM_ARGS)
-                for module_id in module_ids(course):
+                for module_id in args.modules or module_ids(course):
                     url = (f"{base}/voila/render/privacy-course/{module_id}/{module_id}.ipynb"
                            f"?token={TOKEN}")
                     times = [time_page(browser, url) for _ in range(args.repeat)]
