@@ -182,7 +182,7 @@ def measure(root: Path, port: int, settle: float, module: str = DEFAULT_MODULE) 
         sampler.join()
         launcher_only = tree_memory(proc.pid, skip_root=False)["rss"] - tree_memory(
             proc.pid, skip_root=True)["rss"]
-        done = any((workspace / course_id / module).glob("my-*.md"))
+        done = any((workspace / course_id / module).glob("my-*.docx"))
         return {
             "module": module, "python": sys.version.split()[0],
             "idle_server": idle, "after_module": after,
