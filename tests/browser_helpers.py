@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from privacy_course.authoring.content import END, ModuleContent, content_folder, load_module_content
+from privacy_course.authoring.content import ModuleContent, content_folder, load_module_content
+from privacy_course.authoring.scenario_graph import is_ending, steps_by_id
 from privacy_course.learner.widgets import VERDICT_WORDS
 
 MODULE = "m01-making-the-case"
@@ -116,9 +117,9 @@ def play_scenario(page: Any, content: ModuleContent, scenario_id: str,
     """Take the best choice at every step and continue until the scenario is finished,
     checking that each choice's feedback appears."""
     out = scenario_output(page, scenario_id)
-    steps = {s["id"]: s for s in content.scenarios[scenario_id]["steps"]}
+    steps = steps_by_id(content.scenarios[scenario_id])
     step_id = content.scenarios[scenario_id]["steps"][0]["id"]
-    while step_id != END:
+    while not is_ending(steps[step_id]):
         choice = next(c for c in steps[step_id]["choices"] if c["verdict"] == "best")
         act(out.get_by_role("button", name=choice["text"], exact=True))
         feedback = out.locator(".pc-feedback")
@@ -126,7 +127,7 @@ def play_scenario(page: Any, content: ModuleContent, scenario_id: str,
         text = " ".join(feedback.inner_text().split())
         assert VERDICT_WORDS[choice["verdict"]] in text, text
         assert " ".join(choice["feedback"].split())[:60] in text, text
-        label = "Finish the scenario" if choice["next"] == END else "Continue"
+        label = "Finish the scenario" if is_ending(steps[choice["next"]]) else "Continue"
         act(out.get_by_role("button", name=label, exact=True))
         step_id = choice["next"]
     out.locator(".pc-feedback", has_text="Scenario finished.").wait_for()

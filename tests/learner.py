@@ -16,9 +16,15 @@ GRADERS = {"expect", "expect_classification"}
 
 
 def answer_key(source_notebook: Path) -> dict[str, Any]:
-    """The graded key of a module, read from the hidden tests of its instructor notebook:
-    {check id: option id or ids, exercise id: {item: category}}."""
-    nb = nbformat.read(source_notebook, as_version=4)
+    """The graded key of a module, read from the hidden tests of its instructor notebook (or of
+    its authored MyST text, modules/<id>/<id>.md): {check id: option id or ids, exercise id:
+    {item: category}}."""
+    if source_notebook.suffix == ".md":
+        import jupytext
+
+        nb = jupytext.read(source_notebook, fmt="md:myst")
+    else:
+        nb = nbformat.read(source_notebook, as_version=4)
     key: dict[str, Any] = {}
     for cell in nb.cells:
         if not cell.metadata.get("nbgrader", {}).get("grade"):

@@ -50,7 +50,8 @@ def folder(tmp_path: Path, monkeypatch) -> Path:
                    {"id": "r2", "text": "Submit the request form; the DPO replies in 10 days."}]},
     ]}))
     (tmp_path / "template.md").write_text(
-        "# Brief\n\n{ask}\n\n{done}\n\n{decision}\n\n{unknown-key}\n")
+        "---\ntitle: Brief\ncurrent_as_of: December 2026\ndisclaimer: Not legal advice.\n"
+        "sources: [PTAC 2014]\n---\n{ask}\n\n{done}\n\n{decision}\n\n{unknown-key}\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -59,11 +60,17 @@ def saved(folder: Path) -> dict:
     return read_responses(folder / f"{MID}.responses.json", MID).data
 
 
+def pick(widget, text: str) -> None:
+    """Click the choice button with this text (choices are shown in the learner's order)."""
+    next(b for b in widget.choice_buttons if b.description == text).click()
+
+
 def test_scenario_branches_and_resumes_after_restart(folder: Path):
     course = open_module(MID)
     widget = course.scenario("s2")
-    assert [b.description for b in widget.choice_buttons] == ["Check the contract", "Send it"]
-    widget.choice_buttons[0].click()
+    assert sorted(b.description for b in widget.choice_buttons) == ["Check the contract",
+                                                                      "Send it"]
+    pick(widget, "Check the contract")
     assert widget.choice_buttons == [] and widget.continue_button is not None
     assert "Yes." in widget.children[3].value  # reason shown with its citation
     assert "34 CFR 99.31(a)(1)" in widget.children[3].value
@@ -73,10 +80,10 @@ def test_scenario_branches_and_resumes_after_restart(folder: Path):
 
     restarted = open_module(MID).scenario("s2")  # new kernel, same folder
     assert restarted.current_step["id"] == "follow-up"
-    restarted.choice_buttons[1].click()  # risky: loops back to the same step after Continue
+    pick(restarted, "Give in")  # risky: loops back to the same step after Continue
     restarted.continue_button.click()
     assert restarted.current_step["id"] == "follow-up"
-    restarted.choice_buttons[0].click()
+    pick(restarted, "Hold firm")
     assert restarted.finished
     restarted.continue_button.click()
     assert restarted.restart_button is not None
@@ -94,15 +101,15 @@ def test_checks_save_and_restore(folder: Path):
     assert radio.value is None and radio.description == "Your answer"
     radio.value = "b"
     multi = course.check("q2")
-    boxes = [c for c in multi.controls if hasattr(c, "option_id")]
-    boxes[0].value = True
-    boxes[2].value = True
+    boxes = {c.option_id: c for c in multi.controls if hasattr(c, "option_id")}
+    boxes["a"].value = True
+    boxes["c"].value = True
     assert saved(folder)["answers"] == {"q1": "b", "q2": ["a", "c"]}
 
     again = open_module(MID)
     assert again.check("q1").controls[0].value == "b"
-    assert [c.value for c in again.check("q2").controls if hasattr(c, "option_id")] == [
-        True, False, True]
+    assert {c.option_id: c.value for c in again.check("q2").controls
+            if hasattr(c, "option_id")} == {"a": True, "b": False, "c": True}
 
 
 def test_every_control_is_labelled(folder: Path):
@@ -126,18 +133,19 @@ def test_prompts_feed_the_work_product_and_progress(folder: Path):
     assert choice.controls[0].value is None
     choice.controls[0].value = "decline"
     assert open_module(MID).prompt("decision").controls[0].value == "decline"
-    result = course.work_product("template.md", "my-brief.md")
-    text = (folder / "my-brief.md").read_text()
-    assert "Fund a privacy lead." in text and "- Training" in text and "Decline" in text
+    result = course.work_product("template.md", "my-brief")  # every prompt answered: written
+    text = (folder / "my-brief.html").read_text()
+    assert "Fund a privacy lead." in text and "Training" in text and "Decline" in text
     assert "{unknown-key}" in text  # unknown placeholders are left visible, not an error
-    assert (folder / "my-brief.html").read_text().startswith("<!doctype html>")
-    assert "my-brief.md" in result.value and "download=" in result.value
+    assert text.startswith("<!doctype html>")
+    assert (folder / "my-brief.docx").is_file() and (folder / "my-brief.pdf").is_file()
+    assert 'download="my-brief.docx"' in result.downloads.value
     # Live: a later answer rewrites the file and the preview, with nothing re-run.
     course.prompt("ask").controls[0].value = "Fund a privacy lead and a review."
-    assert "and a review." in (folder / "my-brief.md").read_text()
-    assert "and a review." in result.value
-    assert "Work product: my-brief.md" in progress_summary(course.content, course.store,
-                                                            "my-brief.md")["done"]
+    assert "and a review." in (folder / "my-brief.html").read_text()
+    assert "and a review." in result.preview.value
+    assert "Your document: your brief" in progress_summary(course.content, course.store,
+                                                         "my-brief")["done"]
 
 
 def test_progress_lists_what_is_missing(folder: Path):
@@ -145,7 +153,7 @@ def test_progress_lists_what_is_missing(folder: Path):
     panel = course.progress()
     assert "Scenario: A vendor asks" in panel.panel.value
     scenario = course.scenario("s1")
-    scenario.choice_buttons[0].click()
+    pick(scenario, "Check the contract")
     assert "1 of" in panel.panel.value  # redrawn on every save
 
 

@@ -4,6 +4,35 @@ Each YAML file in a module folder has a fixed name and a JSON schema. Authors ge
 names the file and the key path at fault (`checks.yaml: checks[2].options[0].text: ...`), and the
 schemas forbid any answer-key field, so a graded key cannot slip into content that ships to
 learners: keys live only in nbgrader's hidden tests.
+
+Scenarios (`scenarios.yaml`) are dilemmas with consequences:
+
+    scenarios:
+      - id: ransom                       # referenced by the notebook: course.scenario("ransom")
+        title: The attacker sends a price
+        steps:
+          - id: start                    # the first step is a decision
+            situation: ...
+            question: ...
+            variants:                    # optional: text that depends on earlier choices
+              - {when: {insurer: called}, situation: ...}
+            choices:
+              - id: pay
+                text: ...
+                verdict: best | acceptable | risky
+                feedback: ...            # why, in plain words
+                cite: ...                # the source of the reason
+                next: paid               # any step or ending of this scenario (or `end`)
+                sets: {paid: "yes"}      # optional facts for later variants
+          - id: paid-and-extorted        # an ending: no question, no choices
+            ending:
+              outcome: good | mixed | poor
+              title: ...
+              summary: ...               # what the path cost or achieved
+              variants: [{when: {...}, summary: ...}]
+
+Checks (`checks.yaml`) may carry `explanation` and `source`, shown only in feedback: the build
+strips them (`FEEDBACK_ONLY`) from every copy that ships to learners.
 """
 
 from __future__ import annotations
@@ -15,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from privacy_course.authoring.scenario_graph import END, can_finish, is_ending, reachable
 from privacy_course.errors import CourseError
 
 # The hidden folder, beside a built notebook, that holds the module's content files.
@@ -22,12 +52,21 @@ CONTENT_DIR = ".content"
 
 ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 60}
 TEXT = {"type": "string", "minLength": 1}
+# How an ending turned out for the district, worst last (drawn and worded by the widget).
+OUTCOMES = ("good", "mixed", "poor")
 
 _OPTION = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "text"],
     "properties": {"id": ID, "text": TEXT},
+}
+
+FACTS = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": ID,
+    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 60},
 }
 
 _CHOICE = {
@@ -41,19 +80,59 @@ _CHOICE = {
         "feedback": TEXT,
         "cite": TEXT,
         "next": ID,
+        # Facts this choice records for later steps: {fact: value}, strings only.
+        "sets": FACTS,
     },
 }
 
+# A variant replaces some of a step's text when every fact in `when` was recorded with that
+# value: a decision step's `situation` (and `question`), an ending's `title`, `summary` or
+# `outcome`. Which keys fit which kind of step is checked with the scenario graph.
+_VARIANT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["when"],
+    "minProperties": 2,
+    "properties": {
+        "when": FACTS,
+        "situation": TEXT,
+        "question": TEXT,
+        "title": TEXT,
+        "summary": TEXT,
+        "outcome": {"enum": list(OUTCOMES)},
+    },
+}
+_VARIANTS = {"type": "array", "minItems": 1, "items": _VARIANT}
+
+_ENDING = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["outcome", "title", "summary"],
+    "properties": {
+        "outcome": {"enum": list(OUTCOMES)},
+        "title": TEXT,
+        "summary": TEXT,
+        "variants": _VARIANTS,
+    },
+}
+
+# A step is a decision (situation, question, choices) or an ending (`ending`), never both.
 _STEP = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["id", "situation", "question", "choices"],
+    "required": ["id"],
     "properties": {
         "id": ID,
         "situation": TEXT,
         "question": TEXT,
         "choices": {"type": "array", "minItems": 2, "items": _CHOICE},
+        "ending": _ENDING,
+        "variants": _VARIANTS,
     },
+    "if": {"required": ["ending"]},
+    "then": {"not": {"anyOf": [{"required": ["situation"]}, {"required": ["question"]},
+                               {"required": ["choices"]}]}},
+    "else": {"required": ["situation", "question", "choices"]},
 }
 
 _SCENARIO = {
@@ -105,6 +184,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "kind": {"enum": ["single", "multiple"]},
                         "prompt": TEXT,
                         "options": {"type": "array", "minItems": 2, "items": _OPTION},
+                        # Feedback only (why the keyed answer is right, and the citation):
+                        # the build strips both before anything ships to learners.
+                        "explanation": TEXT,
+                        "source": TEXT,
                     },
                 },
             }
@@ -146,7 +229,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
-END = "end"
+# Check fields for feedback only, never shipped to learners (see authoring/build.py).
+FEEDBACK_ONLY = ("explanation", "source")
+# What a variant may replace, by kind of step.
+STEP_VARIANT_KEYS = frozenset({"situation", "question"})
+ENDING_VARIANT_KEYS = frozenset({"title", "summary", "outcome"})
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -214,39 +301,53 @@ def _unique(items: list[dict[str, Any]], where: str) -> dict[str, dict[str, Any]
 
 
 def _check_scenario_graph(path: Path, index: int, scenario: dict[str, Any]) -> None:
+    """What a schema cannot say: every `next` names a step, ending or `end`; every step and
+    ending is reached from the first step; an ending can be reached from every step (no dead
+    loop that strands a learner); variants fit their step and can match; the first step is a
+    decision."""
     where = f"{path.name}: scenarios[{index}]"
     steps = _unique(scenario["steps"], f"{where}.steps")
     if END in steps:
         raise ContentError(f"{where}.steps: a step may not be called {END!r}")
+    if is_ending(scenario["steps"][0]):
+        raise ContentError(f"{where}.steps[0]: the first step must be a decision, not an ending")
+    recorded: dict[str, set[str]] = {}
+    for step in scenario["steps"]:
+        for made in step.get("choices", []):
+            for fact, value in made.get("sets", {}).items():
+                recorded.setdefault(fact, set()).add(value)
     for s, step in enumerate(scenario["steps"]):
-        _unique(step["choices"], f"{where}.steps[{s}].choices")
-        for c, choice in enumerate(step["choices"]):
-            if choice["next"] != END and choice["next"] not in steps:
+        _unique(step.get("choices", []), f"{where}.steps[{s}].choices")
+        for c, made in enumerate(step.get("choices", [])):
+            if made["next"] != END and made["next"] not in steps:
                 raise ContentError(
-                    f"{where}.steps[{s}].choices[{c}].next: {choice['next']!r} is neither a step "
-                    f"of this scenario nor {END!r}"
+                    f"{where}.steps[{s}].choices[{c}].next: {made['next']!r} is neither a step "
+                    f"or ending of this scenario nor {END!r}"
                 )
-    # Every step must be reachable from the first, and the end reachable from every step,
-    # or a learner could be stranded in a scenario they can never finish.
-    reach = {scenario["steps"][0]["id"]}
-    frontier = list(reach)
-    while frontier:
-        for choice in steps[frontier.pop()]["choices"]:
-            nxt = choice["next"]
-            if nxt != END and nxt not in reach:
-                reach.add(nxt)
-                frontier.append(nxt)
+        allowed = ENDING_VARIANT_KEYS if is_ending(step) else STEP_VARIANT_KEYS
+        lists = [(f"{where}.steps[{s}].variants", step.get("variants", []))]
+        if is_ending(step):
+            lists.append((f"{where}.steps[{s}].ending.variants",
+                          step["ending"].get("variants", [])))
+        for at, variants in lists:
+            for v, variant in enumerate(variants):
+                wrong = sorted(set(variant) - allowed - {"when"})
+                if wrong:
+                    kind = "an ending" if is_ending(step) else "a decision step"
+                    raise ContentError(
+                        f"{at}[{v}]: {', '.join(wrong)} cannot vary in {kind} (it may vary: "
+                        f"{', '.join(sorted(allowed))})")
+                for fact, value in variant["when"].items():
+                    if value not in recorded.get(fact, set()):
+                        raise ContentError(
+                            f"{at}[{v}].when.{fact}: no choice of this scenario sets {fact!r} "
+                            f"to {value!r}, so this variant could never be shown")
+    reach = set(reachable(scenario))
     unreachable = [sid for sid in steps if sid not in reach]
     if unreachable:
-        raise ContentError(f"{where}: steps never reached from the first: {unreachable}")
-    finishing = {END}
-    changed = True
-    while changed:
-        changed = False
-        for sid, step in steps.items():
-            if sid not in finishing and any(c["next"] in finishing for c in step["choices"]):
-                finishing.add(sid)
-                changed = True
+        raise ContentError(f"{where}: steps or endings never reached from the first step: "
+                           f"{unreachable}")
+    finishing = can_finish(scenario)
     stuck = [sid for sid in steps if sid not in finishing]
     if stuck:
         raise ContentError(f"{where}: steps from which the scenario can never end: {stuck}")

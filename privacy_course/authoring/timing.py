@@ -10,16 +10,18 @@ What counts as reading (words at `WORDS_PER_MINUTE`):
 
 - the notebook's markdown cells, except the "Sources" section (a reference list, not read through)
   and the YAML front matter; code cells are not read;
-- the learner-visible text in the module's YAML: each scenario's title, and every step's
-  situation, question, choice texts and feedback (all of it, although a learner on one path sees
-  only the feedback of the choices made: this errs towards more time, never less); each knowledge
+- the learner-visible text in the module's YAML: each scenario's title and ONE play of it, the
+  path to an ending that has the most words (a learner on one path reads only that path): on
+  each step of it the situation and question (the longest variant), every choice's text, and
+  the longest feedback among its choices (she reads the feedback of the one she picks: this
+  errs towards more time); then the ending's title and summary (the longest variant); each knowledge
   check's question and options; each prompt's label, help, placeholder and items; each exercise's
   label, help, categories and items. A choice's "Source:" line is a citation, like the Sources
   list, and is not counted.
 
 What counts as doing (minutes beyond reading):
 
-- each scenario decision step (every step of every scenario): `MINUTES_PER_DECISION`;
+- each scenario decision step on that one play: `MINUTES_PER_DECISION`;
 - each knowledge check: `MINUTES_PER_CHECK`;
 - each typed prompt answer (a prompt of kind "text"): `MINUTES_PER_TYPED_ANSWER`;
 - each clicked prompt answer (a checklist or choice about the learner's own district, such as a
@@ -49,6 +51,7 @@ from typing import Any
 
 from privacy_course.authoring.build import module_ids
 from privacy_course.authoring.content import ContentError, ModuleContent, load_module_content
+from privacy_course.authoring.scenario_graph import first_step, is_ending, steps_by_id, successors
 from privacy_course.config import ConfigError, find_course_root
 
 WORDS_PER_MINUTE = 200
@@ -98,15 +101,49 @@ def markdown_text(cells: Iterable[dict[str, Any]]) -> str:
     return "\n".join(kept)
 
 
+def _longest(texts: Iterable[str]) -> str:
+    return max(texts, key=count_words, default="")
+
+
+def _step_text(step: dict[str, Any]) -> list[str]:
+    """What a learner reads at one step or ending, each text at its longest variant."""
+    variants = [*step.get("variants", []), *step.get("ending", {}).get("variants", [])]
+    if is_ending(step):
+        ending = step["ending"]
+        return [_longest([ending[k], *(v[k] for v in variants if k in v)])
+                for k in ("title", "summary")]
+    parts = [_longest([step[k], *(v[k] for v in variants if k in v)])
+             for k in ("situation", "question")]
+    parts += [choice["text"] for choice in step["choices"]]
+    return [*parts, _longest(choice["feedback"] for choice in step["choices"])]
+
+
+def one_play(scenario: dict[str, Any]) -> tuple[list[str], int]:
+    """The heaviest play of a scenario: (the texts read, the number of decisions) along the
+    loop-free path from the first step to an ending with the most words."""
+    steps = steps_by_id(scenario)
+
+    def best(step_id: str, seen: frozenset[str]) -> tuple[int, list[str], int]:
+        step = steps[step_id]
+        here = _step_text(step)
+        if is_ending(step):
+            return count_words("\n".join(here)), here, 0
+        options = [best(n, seen | {n}) for n in successors(step) if n not in seen]
+        words, text, decisions = max(options, key=lambda o: o[0], default=(0, [], 0))
+        return count_words("\n".join(here)) + words, here + text, decisions + 1
+
+    first = first_step(scenario)
+    _, text, decisions = best(first, frozenset({first}))
+    return text, decisions
+
+
 def yaml_text(content: ModuleContent) -> str:
-    """The learner-visible text of a module's scenarios, checks, prompts and exercises."""
+    """The learner-visible text of a module's scenarios (one play each), checks, prompts and
+    exercises."""
     parts: list[str] = []
     for scenario in content.scenarios.values():
         parts.append(scenario["title"])
-        for step in scenario["steps"]:
-            parts += [step["situation"], step["question"]]
-            for choice in step["choices"]:
-                parts += [choice["text"], choice["feedback"]]
+        parts += one_play(scenario)[0]
     for check in content.checks.values():
         parts.append(check["prompt"])
         parts += [option["text"] for option in check["options"]]
@@ -178,7 +215,7 @@ def measure(root: Path, module_id: str) -> ModuleTime:
     return ModuleTime(
         module_id=module_id,
         words=count_words(markdown_text(notebook.cells)) + count_words(yaml_text(content)),
-        decisions=sum(len(s["steps"]) for s in content.scenarios.values()),
+        decisions=sum(one_play(s)[1] for s in content.scenarios.values()),
         checks=len(content.checks),
         typed_answers=sum(1 for p in prompts if p["kind"] == "text"),
         clicked_answers=sum(1 for p in prompts if p["kind"] != "text"),

@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from privacy_course.authoring.content import END, module_content
+from privacy_course.authoring.content import module_content
+from privacy_course.authoring.scenario_graph import leads_to_ending, reachable_endings
 from privacy_course.learner.responses import read_responses
 from privacy_course.record import Flag
 
@@ -43,12 +44,14 @@ def _scenario_claims(root: Path, module_id: str, data: dict) -> list[Flag]:
         if scenario is None:
             flags.append(Flag("unknown-scenario", scenario=sid))
             continue
-        steps = {s["id"]: {c["id"]: c["next"] for c in s["choices"]} for s in scenario["steps"]}
         recorded = state.get("trail")
         trail: list[Any] = recorded if isinstance(recorded, list) else []
+        history = state.get("history")
         reached_end = any(
-            isinstance(t, dict) and steps.get(t.get("step"), {}).get(t.get("choice")) == END
-            for t in trail)
+            isinstance(t, dict) and leads_to_ending(scenario, t.get("step"), t.get("choice"))
+            for t in trail) or (isinstance(history, list) and any(  # an earlier play's ending
+                isinstance(h, dict) and h.get("ending") in reachable_endings(scenario)
+                for h in history))
         if not reached_end:
             flags.append(Flag("scenario-not-reached", scenario=sid))
     return flags

@@ -13,13 +13,28 @@ from typing import Any
 
 import ipywidgets as w
 
-from privacy_course.authoring.content import END, ModuleContent
+from privacy_course.authoring.content import ModuleContent
+from privacy_course.authoring.scenario_graph import (
+    choice,
+    ending_reached,
+    facts_of,
+    first_step,
+    is_ending,
+    resolve,
+    steps_by_id,
+)
+from privacy_course.learner.order import learner_seed, shown_order
 from privacy_course.learner.responses import ResponsesStore
 
 VERDICT_WORDS = {
     "best": "Strong choice.",
     "acceptable": "Workable, with caveats.",
     "risky": "Risky choice.",
+}
+OUTCOME_WORDS = {
+    "good": "A good outcome",
+    "mixed": "A mixed outcome",
+    "poor": "A poor outcome",
 }
 
 # Long option texts must wrap instead of being cut off; ipywidgets draws buttons and radio labels
@@ -40,6 +55,10 @@ STYLE = """<style>
 .pc-feedback.best { border-color: #1e6b36; }
 .pc-feedback.acceptable { border-color: #8a5a00; }
 .pc-feedback.risky { border-color: #a4161a; }
+.pc-feedback.good { border-color: #1e6b36; }
+.pc-feedback.mixed { border-color: #8a5a00; }
+.pc-feedback.poor { border-color: #a4161a; }
+.pc-path summary { cursor: pointer; }
 .pc-note { color: #1d2731; }
 .pc-problem { border-left: 4px solid #a4161a; padding: 0.3em 0.8em; background: #fff4f4;
   color: #1d2731; }
@@ -52,6 +71,33 @@ def _html(text: str, css: str | None = None) -> w.HTML:
     if css:
         widget.add_class(css)
     return widget
+
+
+def _templates() -> Any:
+    """The scenario widget's HTML macros (templates/scenario.html.j2, autoescaped)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("privacy_course.learner", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("scenario.html.j2").module
+
+
+class _Macros:
+    """The template's macros as functions returning plain strings, loaded on first use so
+    that importing the widgets stays cheap."""
+
+    def __getattr__(self, name: str) -> Callable[..., str]:
+        macro = getattr(_templates(), name)
+
+        def render(*args: Any) -> str:
+            return str(macro(*args))
+
+        setattr(self, name, render)
+        return render
+
+
+_SCENARIO_HTML: Any = _Macros()
 
 
 def _live(text: str = "") -> w.HTML:
@@ -82,18 +128,23 @@ def _box(children: list[w.Widget]) -> w.VBox:
 
 
 class ScenarioWidget(w.VBox):
-    """A branching scenario: a situation, a question and one button per choice. A choice shows
-    its feedback (verdict, reason, citation) and a Continue button to the step it leads to.
-    Every choice is saved, and a restarted kernel resumes where the learner left off."""
+    """A branching scenario: a situation, a question and one button per choice, in an order
+    of this learner's own (`privacy_course.learner.order`). A choice shows its feedback
+    (verdict, reason, citation) and a Continue button to the step it leads to; an ending says
+    how things turned out, what the path cost, and which decisions led there. Every choice is
+    saved, with the facts it recorded and the ending reached, and a restarted kernel resumes
+    where the learner left off."""
 
-    def __init__(self, scenario: dict[str, Any], store: ResponsesStore) -> None:
+    def __init__(self, scenario: dict[str, Any], store: ResponsesStore,
+                 seed: str | None = None) -> None:
         super().__init__()
         self.add_class("pc-box")
         self.layout.width = "100%"
         self.scenario = scenario
         self.store = store
-        self.steps = {s["id"]: s for s in scenario["steps"]}
-        self.first = scenario["steps"][0]["id"]
+        self.seed = seed if seed is not None else learner_seed(store.path.parent)
+        self.steps = steps_by_id(scenario)
+        self.first = first_step(scenario)
         self.choice_buttons: list[w.Button] = []
         self.continue_button: w.Button | None = None
         self.restart_button: w.Button | None = None
@@ -105,55 +156,81 @@ class ScenarioWidget(w.VBox):
     def state(self) -> dict[str, Any]:
         return self.store.scenario(self.scenario["id"])
 
-    def _save(self, trail: list[dict[str, str]], finished: bool) -> None:
-        self.store.set_scenario(self.scenario["id"], {"trail": trail, "finished": finished})
+    def _trail(self) -> list[dict[str, Any]]:
+        return [t for t in self.state.get("trail", []) if isinstance(t, dict)]
+
+    def _save(self, trail: list[dict[str, Any]], **changes: Any) -> None:
+        """Save the current play's trail and the facts it recorded; `changes` update the rest
+        (finished, ending, path, history), which outlive a replay."""
+        state = {key: value for key, value in self.state.items()
+                 if key in ("finished", "ending", "path", "history")}
+        state.setdefault("finished", False)
+        state.update(changes)
+        state["trail"] = trail
+        state["facts"] = facts_of(self.scenario, trail)
+        self.store.set_scenario(self.scenario["id"], state)
 
     def _position(self) -> tuple[str, dict[str, str] | None]:
-        """(current step id, the choice just made there or None). A saved trail that no longer
-        matches the content (the module was edited) restarts at the first step."""
-        trail = [t for t in self.state.get("trail", []) if isinstance(t, dict)]
+        """(current step or ending id, the choice just made there or None). A saved trail that
+        no longer matches the content (the module was edited) restarts at the first step."""
+        trail = self._trail()
         if not trail:
             return self.first, None
         last = trail[-1]
-        step = self.steps.get(last.get("step", ""))
-        if step is None or last.get("choice") not in {c["id"] for c in step["choices"]}:
+        step = self.steps.get(str(last.get("step", "")))
+        made = choice(step, str(last.get("choice"))) if step is not None else None
+        if made is None:
             return self.first, None
         if last.get("continued"):
-            nxt = next(c["next"] for c in step["choices"] if c["id"] == last["choice"])
-            if nxt == END:
-                return END, None
-            return (nxt if nxt in self.steps else self.first), None
+            return (made["next"] if made["next"] in self.steps else self.first), None
         return last["step"], last
 
     @property
     def current_step(self) -> dict[str, Any] | None:
-        """The step now on screen, or None once the learner is past the end."""
-        step_id, _made = self._position()
-        return self.steps.get(step_id)
+        """The decision step now on screen, or None once the learner is at an ending."""
+        step = self.steps.get(self._position()[0])
+        return None if step is None or is_ending(step) else step
+
+    @property
+    def ending(self) -> str | None:
+        """The ending of the latest play that reached one (`end` for the generic one)."""
+        return self.state.get("ending")
 
     @property
     def finished(self) -> bool:
         return bool(self.state.get("finished"))
 
+    def shown_choices(self, step: dict[str, Any]) -> list[dict[str, Any]]:
+        """A step's choices in this learner's order (stable across restarts)."""
+        return shown_order(self.seed, f"{self.scenario['id']}/{step['id']}", step["choices"])
+
     # actions -----------------------------------------------------------------------------
     def choose(self, step_id: str, choice_id: str) -> None:
-        trail = list(self.state.get("trail", []))
-        trail.append({"step": step_id, "choice": choice_id})
-        choice = next(c for c in self.steps[step_id]["choices"] if c["id"] == choice_id)
-        finished = bool(self.state.get("finished")) or choice["next"] == END
-        self._save(trail, finished)
+        trail = [*self._trail(), {"step": step_id, "choice": choice_id}]
+        ending = ending_reached(self.scenario, trail)
+        if ending is None:
+            self._save(trail)
+        else:
+            path = [str(t["step"]) for t in trail] + [ending]
+            self._save(trail, finished=True, ending=ending, path=path)
         self._render(focus=True)
 
     def proceed(self) -> None:
-        trail = list(self.state.get("trail", []))
+        trail = self._trail()
         if trail:
             trail[-1] = {**trail[-1], "continued": True}
-            self._save(trail, bool(self.state.get("finished")))
+            self._save(trail)
         self._render(focus=True)
 
     def restart(self) -> None:
-        """Play again from the start; the scenario stays finished once it has been finished."""
-        self._save([], bool(self.state.get("finished")))
+        """Play again from the start. The scenario stays finished once it has been finished,
+        and each finished play is kept (its ending and path) in `history`."""
+        state = self.state
+        history = list(state.get("history", []))
+        if state.get("ending") and state.get("path") and ending_reached(
+                self.scenario, self._trail()):
+            history.append({"ending": state["ending"], "path": state["path"]})
+        self._save([], history=history)
         self._render(focus=True)
 
     # drawing -----------------------------------------------------------------------------
@@ -162,64 +239,69 @@ class ScenarioWidget(w.VBox):
         keyboard focus to the feedback, or to the next step's situation, and the live region
         announces it; on first drawing nothing takes the focus."""
         step_id, made = self._position()
-        title = escape(self.scenario["title"])
-        heading = f"<h3 id='pc-scenario-{self.scenario['id']}'>Scenario: {title}</h3>"
-        if step_id == END:
-            self._render_end(heading, focus)
+        heading = _html(_SCENARIO_HTML.heading(self.scenario))
+        facts = facts_of(self.scenario, self._trail())
+        step = resolve(self.steps[step_id], facts)
+        if is_ending(step):
+            self._render_end(heading, step["ending"], focus)
             return
-        step = self.steps[step_id]
-        situation = _html(f"<p>{escape(step['situation'])}</p><p><strong>"
-                          f"{escape(step['question'])}</strong></p>")
+        situation = _html(_SCENARIO_HTML.situation(step))
         if focus and made is None:
             situation.add_class("pc-focus-target")
             self.announce.value = ""
-        parts: list[w.Widget] = [_html(STYLE), _html(heading), situation]
+        parts: list[w.Widget] = [_html(STYLE), heading, situation]
         self.choice_buttons = []
         self.continue_button = None
         self.restart_button = None
         if made is None:
-            for choice in step["choices"]:
-                button = w.Button(description=choice["text"], tooltip=choice["text"])
+            for option in self.shown_choices(step):
+                button = w.Button(description=option["text"], tooltip=option["text"])
                 button.add_class("pc-choice")
                 button.layout.width = "100%"
-                button.on_click(lambda _b, c=choice["id"], s=step_id: self.choose(s, c))
+                button.on_click(lambda _b, c=option["id"], s=step_id: self.choose(s, c))
                 self.choice_buttons.append(button)
             parts.extend(self.choice_buttons)
         else:
-            choice = next(c for c in step["choices"] if c["id"] == made["choice"])
-            feedback = _html(
-                f"<p><em>You chose:</em> {escape(choice['text'])}</p>"
-                f"<div class='pc-feedback {choice['verdict']}'>"
-                f"<p><strong>{VERDICT_WORDS[choice['verdict']]}</strong> "
-                f"{escape(choice['feedback'])}</p>"
-                f"<p><small>Source: {escape(choice['cite'])}</small></p></div>"
-            )
+            picked = choice(step, made["choice"]) or step["choices"][0]  # _position checked it
+            feedback = _html(_SCENARIO_HTML.feedback(picked, VERDICT_WORDS))
             if focus:
                 feedback.add_class("pc-focus-target")
-                self.announce.value = (f"<p class='pc-sr'>{VERDICT_WORDS[choice['verdict']]} "
-                                       f"{escape(choice['feedback'])}</p>")
+                self.announce.value = _SCENARIO_HTML.announce_feedback(picked, VERDICT_WORDS)
             parts.append(feedback)
-            label = "Finish the scenario" if choice["next"] == END else "Continue"
+            ends = is_ending(self.steps.get(picked["next"], {}))
+            label = "Finish the scenario" if ends else "Continue"
             self.continue_button = w.Button(description=label, button_style="primary",
                                             tooltip=label)
             self.continue_button.on_click(lambda _b: self.proceed())
             parts.append(self.continue_button)
         self.children = [*parts, self.announce]
 
-    def _render_end(self, heading: str, focus: bool = False) -> None:
+    def _path_taken(self) -> list[dict[str, Any]]:
+        """The decisions of the current play: each step's question and the choice made."""
+        facts: dict[str, str] = {}
+        out = []
+        for entry in self._trail():
+            step = self.steps.get(str(entry.get("step")), {})
+            made = choice(step, str(entry.get("choice")))
+            if made is None:
+                continue
+            out.append({"question": resolve(step, facts)["question"], "choice": made})
+            facts.update(made.get("sets", {}))
+        return out
+
+    def _render_end(self, heading: w.HTML, ending: dict[str, Any], focus: bool = False) -> None:
         self.choice_buttons = []
         self.continue_button = None
         self.restart_button = w.Button(description="Play this scenario again",
                                        tooltip="Play this scenario again from the start")
         self.restart_button.layout.width = "auto"
         self.restart_button.on_click(lambda _b: self.restart())
-        finished = _html("<div class='pc-feedback best'><p><strong>Scenario finished."
-                         "</strong> It counts toward completing this module.</p></div>")
+        finished = _html(_SCENARIO_HTML.ending(ending, OUTCOME_WORDS, self._path_taken(),
+                                               VERDICT_WORDS))
         if focus:
             finished.add_class("pc-focus-target")
-            self.announce.value = "<p class='pc-sr'>Scenario finished.</p>"
-        self.children = [_html(STYLE), _html(heading), finished, self.restart_button,
-                         self.announce]
+            self.announce.value = _SCENARIO_HTML.announce_ending(ending, OUTCOME_WORDS)
+        self.children = [_html(STYLE), heading, finished, self.restart_button, self.announce]
 
 
 def _radio(key: str, options: list[dict[str, Any]], store: ResponsesStore, label: str,
@@ -245,8 +327,9 @@ def _radio(key: str, options: list[dict[str, Any]], store: ResponsesStore, label
 
 
 def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
-                after: Any = None) -> list[w.Checkbox]:
-    """One labelled check box per option; the ticked option ids are saved under `key`."""
+                after: Any = None, saved_order: list[str] | None = None) -> list[w.Checkbox]:
+    """One labelled check box per option; the ticked option ids are saved under `key`, in
+    `saved_order` (the file's order) when the boxes are shown in another."""
     saved = store.answer(key)
     chosen = set(saved) if isinstance(saved, list) else set()
     boxes = []
@@ -257,7 +340,9 @@ def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
         boxes.append(box)
 
     def on_tick(_change: dict[str, Any]) -> None:
-        store.set_answer(key, [b.option_id for b in boxes if b.value])
+        ticked = {b.option_id for b in boxes if b.value}
+        order = saved_order or [b.option_id for b in boxes]
+        store.set_answer(key, [option_id for option_id in order if option_id in ticked])
         if after is not None:
             after()
 
@@ -266,8 +351,13 @@ def _checkboxes(key: str, options: list[dict[str, Any]], store: ResponsesStore,
     return boxes
 
 
-def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
-    """A knowledge check. Answers are saved but not marked here: the grader marks them."""
+def choice_check(check: dict[str, Any], store: ResponsesStore,
+                 seed: str | None = None) -> w.VBox:
+    """A knowledge check. Answers are saved but not marked here: the grader marks them. The
+    options are shown in this learner's own order (`privacy_course.learner.order`), so that
+    no position points to the keyed one."""
+    seed = seed if seed is not None else learner_seed(store.path.parent)
+    options = shown_order(seed, check["id"], check["options"])
     prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>")
     note = _live()
     note.add_class("pc-note")
@@ -277,9 +367,10 @@ def choice_check(check: dict[str, Any], store: ResponsesStore) -> w.VBox:
 
     if check["kind"] == "single":
         controls: list[w.Widget] = [
-            _radio(check["id"], check["options"], store, "Your answer", saved_note)]
+            _radio(check["id"], options, store, "Your answer", saved_note)]
     else:
-        controls = _checkboxes(check["id"], check["options"], store, saved_note)
+        controls = _checkboxes(check["id"], options, store, saved_note,
+                               [o["id"] for o in check["options"]])
         prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>"
                        "<p><small>Tick every option that applies.</small></p>")
     saved_note()
@@ -374,8 +465,12 @@ def progress_summary(content: ModuleContent, store: ResponsesStore,
         label = content.prompts[pid]["label"]
         (done if store.answer(pid) else missing).append(f"Your input: {label}")
     if work_product is not None:
-        exists = (store.path.parent / work_product).exists()
-        (done if exists else missing).append(f"Work product: {work_product}")
+        from privacy_course.learner.documents.files import document_written
+
+        exists = document_written(store.path.parent, work_product)
+        # "my-leadership-briefing" -> "your leadership briefing": the learner's words, not a file
+        title = work_product.removeprefix("my-").replace("-", " ")
+        (done if exists else missing).append(f"Your document: your {title}")
     return {"done": done, "missing": missing}
 
 
@@ -390,7 +485,10 @@ class ProgressPanel(w.VBox):
         self.store = store
         self.work_product = work_product
         self.panel = w.HTML()
-        self.children = [_html(STYLE), self.panel]
+        from privacy_course.learner.handin import SubmitBox
+
+        self.submit_box = SubmitBox(store.path.parent)
+        self.children = [_html(STYLE), self.panel, self.submit_box]
         store.on_change(self.refresh)
         self.refresh()
 
@@ -409,11 +507,10 @@ class ProgressPanel(w.VBox):
             lines.append("<p><strong>Still to do:</strong></p><ul>"
                          + "".join(f"<li>{escape(m)}</li>" for m in missing) + "</ul>")
         else:
-            lines.append("<p><strong>Everything is done.</strong> Submit the module from "
-                         "JupyterLab's <em>Assignments</em> panel (on the module's page, choose "
-                         "<em>Open in JupyterLab</em> at the top first), then <em>Submit</em>."
-                         "</p>")
+            lines.append("<p><strong>Everything is done.</strong> Submit the module with the "
+                         "button below.</p>")
         if done:
             lines.append("<details><summary>Done</summary><ul>"
                          + "".join(f"<li>{escape(d)}</li>" for d in done) + "</ul></details>")
         self.panel.value = "".join(lines)
+        self.submit_box.show(ready=not missing)
