@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -55,14 +56,22 @@ def _run_step(step: Any, what: str) -> None:
 def exchange_config(config: Config, cohort: str | None = None,
                     learner_id: str | None = None) -> Config:
     """Only what a learner's tools need to find the exchange: course (or cohort) id, exchange
-    root and, when several learners share one computer account, who is submitting."""
+    root and, when several learners share one computer account, who is submitting, with a
+    cache folder of her own (nbgrader keeps one per account, and hands back the feedback of
+    every submission in it). Feedback is always fetched with `OwnFeedback`, which takes only
+    the feedback of the learner's own submissions (privacy_course.learner.exchange)."""
+    from privacy_course.learner.exchange import learner_cache
+
     learner = Config()
     learner.CourseDirectory.course_id = cohort or config.CourseDirectory.course_id
+    learner.Exchange.root = config.Exchange.root
     if learner_id:
         learner.CourseDirectory.student_id = learner_id
-    learner.Exchange.root = config.Exchange.root
+        base = config.Exchange.get("cache")
+        learner.Exchange.cache = str(learner_cache(learner_id, Path(base) if base else None))
     learner.Exchange.path_includes_course = bool(config.Exchange.get("path_includes_course", True))
     learner.ExchangeFactory.submit = "privacy_course.grading.intake.PrivateSubmit"
+    learner.ExchangeFactory.fetch_feedback = "privacy_course.learner.exchange.OwnFeedback"
     return learner
 
 
@@ -169,7 +178,10 @@ def prepare_workspace(root: Path, workspace: Path | None = None, cohort: str | N
     the workspace and the server's environment. `config` is the loaded `grader_config.py`
     (loaded here when not given)."""
     config = config if config is not None else load_config(root)
-    workspace = (workspace or root / "learner").resolve()
+    # Learners sharing one computer account each get a folder of their own (their work and the
+    # feedback nbgrader fetches into it): learner/<id>/; self-study uses learner/.
+    default = root / "learner" / learner_id if learner_id else root / "learner"
+    workspace = (workspace or default).resolve()
     workspace.mkdir(parents=True, exist_ok=True)
     if cohort is None:
         release_all(root, config)
@@ -208,7 +220,23 @@ def start(root: Path, workspace: Path | None = None, port: int = 8888,
         course_id, default_url = "", "/lab"
     else:
         config = load_config(root)
+        personal = cohort is None
+        if personal:  # self-study: a cohort of one, graded as soon as a module is submitted
+            from privacy_course.selfstudy import (
+                PERSONAL_ENV,
+                ensure_personal_cohort,
+                personal_learner_id,
+            )
+
+            learner_id = learner_id or personal_learner_id()
+            cohort = ensure_personal_cohort(root, config, learner_id).name
+            workspace = (workspace or root / "learner").resolve()
+            # Her record of what she handed in stays with her folder: nbgrader's default cache
+            # is one per computer account, shared by every course folder on it.
+            config.Exchange.cache = str(workspace / ".privacy-course" / "nbgrader-cache")
         workspace, env = prepare_workspace(root, workspace, cohort, learner_id, config)
+        if personal:
+            env[PERSONAL_ENV] = str(root)
         course_id = cohort or config.CourseDirectory.course_id
         default_url = "/" + HOME_PATH
     print(f"Course folder: {workspace / course_id}")
@@ -219,7 +247,29 @@ def start(root: Path, workspace: Path | None = None, port: int = 8888,
         args.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--allow-root")  # containers and CI machines often run as root
+    return run_server(args, workspace, env)
+
+
+def run_server(args: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """Run the Jupyter server until it stops; stopping this command (Ctrl-C, or SIGTERM from a
+    service manager or `kill`) stops the server too, instead of leaving it running orphaned."""
+    proc = subprocess.Popen(args, cwd=cwd, env=env)
+
+    def forward(signum: int, _frame: Any) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
-        return subprocess.call(args, cwd=workspace, env=env)
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:  # Ctrl-C reached both; let the server shut down cleanly
+                forward(signal.SIGINT, None)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)

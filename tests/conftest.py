@@ -22,6 +22,7 @@ def copy_course(dest: Path, modules: list[str] | None = None) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("grader_config.py", "nbgrader_config.py"):
         shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "states", dest / "states", dirs_exist_ok=True)  # built into modules
     for name in ("modules", "source", "release"):
         if not (ROOT / name).exists():
             continue

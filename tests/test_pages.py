@@ -62,6 +62,10 @@ def test_home_and_m01_by_mouse_and_keyboard_survive_a_server_restart(browser, co
         for module_id in module_ids(course_copy):
             assert f'data-module="{module_id}"' in home
         page = browser.new_page()
+        outside: list[str] = []  # offline: no asset from a CDN (MathJax, icon fonts)
+        page.on("request", lambda request: outside.append(request.url)
+                if not request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:"))
+                else None)
         page.goto(f"{base}/?token={TOKEN}")  # the server's default URL is the course home
         page.get_by_role("link", name="Module 1:", exact=False).click()
         page.locator(".pc-box").first.wait_for(timeout=90_000)
@@ -83,6 +87,7 @@ def test_home_and_m01_by_mouse_and_keyboard_survive_a_server_restart(browser, co
         page.wait_for_timeout(500)
         answers = saved(workspace, M01)
         assert answers["scenarios"] and answers["answers"]
+        assert outside == []
         page.close()
     with lab(course_copy, f"--workspace={workspace}") as base:  # the server restarted
         page = browser.new_page()
@@ -92,7 +97,7 @@ def test_home_and_m01_by_mouse_and_keyboard_survive_a_server_restart(browser, co
         assert page.locator(".jp-OutputArea-output .fa-exclamation-triangle").count() == 0
         assert_no_code(page)
         status, home = get(f"{base}/privacy-course/?token={TOKEN}")
-        assert "In progress" in home
+        assert "In progress" in home, home[home.find("<table"):home.find("</table>")]
         page.close()
 
 

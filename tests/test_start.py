@@ -134,3 +134,37 @@ def test_start_for_a_cohort_learner_fetches_only_released_modules(tmp_path: Path
     learner_config = (Path(env["JUPYTER_CONFIG_DIR"]) / "nbgrader_config.py").read_text()
     assert "c.CourseDirectory.course_id = 'spring'" in learner_config
     assert "c.CourseDirectory.student_id = 'alice'" in learner_config
+
+
+def test_stopping_start_with_sigterm_stops_its_server(course_copy: Path, tmp_path: Path):
+    """A service manager (or `kill`) stops `privacy-course start` with SIGTERM to it alone: its
+    JupyterLab must stop too, not run on orphaned."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "privacy_course.cli", "start", "--no-browser", f"--port={port}",
+         f"--workspace={tmp_path / 'learner'}"], cwd=course_copy,
+        env={**os.environ, "JUPYTER_TOKEN": TOKEN}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if get(f"{base}/lab?token={TOKEN}")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # to the command only, not its process group
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        answering = True
+        while answering and time.monotonic() < deadline:
+            try:
+                get(f"{base}/lab?token={TOKEN}")
+                time.sleep(0.5)
+            except OSError:
+                answering = False
+        assert not answering, "JupyterLab still answers after `start` was stopped"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""Build the course: modules/ (authored text) -> source/ (nbgrader's instructor tree) -> release/.
+"""Build the course: modules/ (authored text) -> source/ (nbgrader's instructor tree) -> release/,
+and each module's scenario maps (modules/<id>/maps/, for its facilitator guide).
 
 `source/` and `release/` are committed so that a facilitator can run a cohort without building,
 and so that review shows what learners will get. The build is deterministic (no outputs, no
@@ -18,13 +19,20 @@ from pathlib import Path
 
 import nbformat
 
-from privacy_course.authoring.content import CONTENT_DIR, SCHEMAS, load_module_content
+from privacy_course.authoring.content import (
+    CONTENT_DIR,
+    FEEDBACK_ONLY,
+    SCHEMAS,
+    load_module_content,
+)
+from privacy_course.authoring.scenario_map import stale_maps, write_maps
+from privacy_course.authoring.state_data import write_module_copy
 from privacy_course.config import load_config
 from privacy_course.errors import CourseError
 
 MODULE_ID = re.compile(r"^m\d\d-[a-z0-9-]+$")
 # Files in a module folder that never reach learners.
-NOT_SHIPPED = {"facilitator.md"}
+NOT_SHIPPED = {"facilitator.md", "maps"}  # maps: the facilitator guide's scenario maps
 NBGRADER_DEFAULTS = {"grade": False, "solution": False, "locked": False, "task": False,
                      "schema_version": 3}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -96,7 +104,7 @@ def build_source(root: Path, module_id: str, out_root: Path) -> Path:
     text_nb = src / f"{module_id}.md"
     if not text_nb.is_file():
         raise BuildError(f"{module_id}: {text_nb} is missing")
-    load_module_content(src, module_id)  # schema-check the YAML before anything is written
+    content = load_module_content(src, module_id)  # schema-check the YAML before writing
     try:
         nb = jupytext.read(text_nb, fmt="md:myst")
     except Exception as exc:
@@ -105,7 +113,8 @@ def build_source(root: Path, module_id: str, out_root: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    write_notebook(_normalise(nb, module_id), dest / f"{module_id}.ipynb")
+    write_notebook(add_explanations(_normalise(nb, module_id), content.checks),
+                   dest / f"{module_id}.ipynb")
     # Content files (YAML, templates, data) ship in a hidden folder: the learner's module folder
     # shows only the notebook and what the learner makes, never the machinery behind the page.
     shipped = dest / CONTENT_DIR
@@ -118,9 +127,55 @@ def build_source(root: Path, module_id: str, out_root: Path) -> Path:
         if item.is_dir():
             shutil.copytree(item, shipped / item.name,
                             ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        elif item.name == "checks.yaml":
+            write_learner_checks(item, shipped / item.name)
         else:
             shutil.copy2(item, shipped / item.name)
+    # The state dataset travels with every module, for its "Your state" section.
+    write_module_copy(root, shipped)
     return dest
+
+
+EXPECT_CALL = re.compile(r"^(?P<head>course\.expect\((?P<q>[\"'])(?P<key>[a-z0-9-]+)(?P=q),"
+                         r".*?)\)\s*$")
+
+
+def add_explanations(nb: nbformat.NotebookNode, checks: dict[str, dict]
+                     ) -> nbformat.NotebookNode:
+    """Give each hidden `course.expect("<check>", key)` its check's explanation and source, as
+    keyword arguments, so the graded feedback says why the keyed answer is right. They live in
+    the hidden tests only: nbgrader removes those from release/ and from feedback, while the
+    learner's copy of checks.yaml is built without them (write_learner_checks)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        lines = []
+        for line in cell.source.split("\n"):
+            found = EXPECT_CALL.match(line)
+            check = checks.get(found["key"], {}) if found else {}
+            extra = [f"{arg}={' '.join(str(check[field]).split())!r}"
+                     for field, arg in (("explanation", "why"), ("source", "source"))
+                     if check.get(field)]
+            if found and extra and "why=" not in line:
+                line = f"{found['head']}, {', '.join(extra)})"
+            lines.append(line)
+        cell.source = "\n".join(lines)
+    return nb
+
+
+def write_learner_checks(authored: Path, shipped: Path) -> None:
+    """The learner's copy of checks.yaml: the authored file without its feedback-only fields
+    (an explanation of why the keyed option is right would be the key in words)."""
+    import yaml
+
+    data = yaml.safe_load(authored.read_text(encoding="utf-8"))
+    for check in data.get("checks", []):
+        for name in FEEDBACK_ONLY:
+            check.pop(name, None)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    shipped.write_text(
+        "# Built from the module's checks.yaml without its feedback-only fields. Do not edit.\n"
+        + text, encoding="utf-8")
 
 
 def build_release(root: Path, module_id: str, out_root: Path) -> Path:
@@ -177,6 +232,8 @@ def build(root: Path, out_root: Path | None = None, modules: list[str] | None = 
     for module_id in ids:
         build_source(root, module_id, out_root)
         build_release(root, module_id, out_root)
+        if out_root == root:
+            write_maps(root, module_id)
     return ids
 
 
@@ -209,4 +266,6 @@ def check(root: Path) -> CheckResult:
         build(root, out)
         stale = _tree_diff(out / "source", root / "source", "source")
         stale += _tree_diff(out / "release", root / "release", "release")
+    for module_id in module_ids(root):
+        stale += stale_maps(root, module_id)
     return CheckResult(stale)

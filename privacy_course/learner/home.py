@@ -98,6 +98,12 @@ def _header(notebook: Path) -> tuple[str, int | None, list[str]]:
     return title, minutes, products
 
 
+def module_title(notebook: Path) -> str:
+    """A module's title as its notebook's first heading gives it (also on reports and
+    certificates, which name modules by title, not id)."""
+    return _header(notebook)[0]
+
+
 def write_due(released: Path, due: datetime | None) -> None:
     """Publish (or withdraw) a module's due date beside its released copy. `due` is UTC."""
     path = released / DUE_FILE

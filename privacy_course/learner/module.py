@@ -9,7 +9,6 @@ notebook, answers from the responses file beside it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from html import escape
 from pathlib import Path
@@ -165,73 +164,86 @@ class Module:
         self.widgets["progress"] = widget
         return widget
 
+    def your_state(self, *topics: str) -> Any:
+        """The "Your state" section: the learner's state's rules on `topics` (default: every
+        topic) beside the federal baseline, with a drop-down to name her state (see
+        `privacy_course.learner.your_state`). Never graded."""
+        from privacy_course.learner.your_state import YourStateSection
+
+        widget = YourStateSection(self.folder, topics, self.widgets)
+        self.widgets[f"your-state:{'+'.join(topics) or 'all'}"] = widget
+        return widget
+
     def record(self, key: str, value: Any) -> None:
         """Save an answer as a widget would (used by the instructor version's key cell)."""
         self.store.set_answer(key, value)
 
     # -- the work product ------------------------------------------------------------------
-    def work_product(self, template: str, output: str) -> Any:
-        """The learner's work product, live: `template` (Markdown shipped with the module, with
-        `{prompt-id}` placeholders) filled from the answers and written to `output` beside the
-        notebook, plus an HTML copy, again after every answer. The page shows a preview and
-        download links. Unanswered prompts are left as a visible reminder, never as an error."""
-        from privacy_course.learner.widgets import LiveHTML
+    def _document_templates(self, template: str, languages: tuple[str, ...]) -> dict[str, Any]:
+        """The work product's template per language: `template` for the first language,
+        `<name>.<code>.md` beside it for each other (e.g. parent-explainer-template.es.md)."""
+        from privacy_course.authoring.content import ContentError
+        from privacy_course.learner.documents import load_template
 
-        self.work_product_name = output
-        view = LiveHTML(self.store, lambda: self.write_work_product(template, output))
+        folder = content_folder(self.folder)
+        base = Path(template)
+        templates = {}
+        for number, code in enumerate(languages):
+            name = template if number == 0 else f"{base.stem}.{code}{base.suffix}"
+            loaded = load_template(folder / name)
+            if loaded.language != code:
+                raise ContentError(f"{self.module_id}: {name} is written in "
+                                   f"{loaded.language!r}, not {code!r} ('language:')")
+            templates[code] = loaded
+        return templates
+
+    def work_product(self, template: str, output: str,
+                     languages: tuple[str, ...] = ("en",)) -> Any:
+        """The learner's work product on the page: a preview that follows her answers, what is
+        still missing, and, once she asks for it or has answered every prompt it uses, the
+        files beside the notebook (`<output>.docx`, `.pdf`, `.html`; `.pptx` when the template
+        has slides) with download links. `template` is Markdown with a front matter, shipped
+        with the module (see privacy_course.learner.documents.template); with several
+        `languages` she chooses which versions to make."""
+        from privacy_course.learner.documents.files import output_stem
+        from privacy_course.learner.documents.panel import DocumentPanel
+
+        stem = output_stem(output)
+        templates = self._document_templates(template, tuple(languages))
+        self.work_product_name = stem
+        panel = DocumentPanel(self.folder, stem, templates, self.content.prompts, self.store,
+                              languages_key=f"languages:{stem}" if len(templates) > 1 else None)
         for widget in self.widgets.values():
             if hasattr(widget, "work_product"):
-                widget.work_product = output
+                widget.work_product = stem
                 widget.refresh()
-        self.widgets[f"work-product:{output}"] = view
-        return view
+        self.widgets[f"work-product:{stem}"] = panel
+        return panel
 
-    def write_work_product(self, template: str, output: str) -> str:
-        """Write the work product's two files now; return the page's preview of it."""
-        import base64
-
-        import mistune
-
-        text = (content_folder(self.folder) / template).read_text(encoding="utf-8")
-
-        def fill(match: re.Match[str]) -> str:
-            key = match.group(1)
-            if key not in self.content.prompts:
-                return match.group(0)
-            value = self.store.answer(key)
-            prompt = self.content.prompts[key]
-            if prompt["kind"] == "checklist":
-                names = {i["id"]: i["text"] for i in prompt["items"]}
-                picked = [names[v] for v in value or [] if v in names]
-                return "\n".join(f"- {p}" for p in picked) or "- _(nothing ticked yet)_"
-            if prompt["kind"] == "choice":
-                names = {i["id"]: i["text"] for i in prompt["items"]}
-                return names.get(value, f"_(not chosen yet: {prompt['label']})_")
-            return value.strip() if isinstance(value, str) and value.strip() else (
-                f"_(not written yet: {prompt['label']})_"
-            )
-
-        filled = re.sub(r"\{([a-z0-9][a-z0-9-]*)\}", fill, text)
-        md_path = self.folder / output
-        md_path.write_text(filled, encoding="utf-8")
-        # escape=True: a learner's answer is text, never markup. Raw HTML she typed is shown as
-        # written; mistune also turns javascript:/data: links into "#harmful-link".
-        html_body = mistune.create_markdown(
-            escape=True, plugins=["strikethrough", "footnotes", "table"])(filled)
-        html_path = md_path.with_suffix(".html")
-        html_path.write_text(
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{escape(output)}</title></head><body>{html_body}</body></html>\n",
-            encoding="utf-8",
+    def write_work_product(self, template: str, output: str,
+                           languages: tuple[str, ...] = ("en",)) -> list[Path]:
+        """Write the work product's files now, gaps marked (what "Create my document" does),
+        in every language given; return the paths written or already current."""
+        from privacy_course.learner.documents.files import (
+            formats,
+            language_stem,
+            output_stem,
+            path_of,
+            write_document,
         )
-        links = " and ".join(
-            f"<a download='{escape(path.name)}' href='data:{kind};base64,"
-            f"{base64.b64encode(path.read_bytes()).decode('ascii')}'>{label}</a>"
-            for path, kind, label in ((html_path, "text/html", "Download it as a web page"),
-                                      (md_path, "text/markdown", "as a text file")))
-        return (f"<p><strong>Your {escape(output)}</strong> is saved as you answer (in this "
-                f"module's folder). {links}.</p>"
-                f"<div style='border:1px solid #ccc; padding:0.5em 1em'>{html_body}</div>")
+        from privacy_course.learner.documents.template import fill
+        from privacy_course.learner.profile import load_profile
+
+        profile = load_profile(self.folder)
+        stem = output_stem(output)
+        paths: list[Path] = []
+        for code, loaded in self._document_templates(template, tuple(languages)).items():
+            doc = fill(loaded, self.content.prompts, self.store.answer,
+                       stem=language_stem(stem, code, languages[0]), district=profile.district,
+                       author=profile.author, role=profile.role)
+            write_document(self.folder, doc)
+            paths += [path_of(self.folder, doc, kind) for kind in formats(doc)]
+        return paths
 
     # -- grading (called by test cells) ------------------------------------------------------
     def status(self, key: str) -> grading.Score | None:
@@ -240,9 +252,11 @@ class Module:
         items = len(exercise["items"]) if exercise else None
         return grading.status(self.module_id, key, self.folder, items)
 
-    def expect(self, key: str, expected: str | Iterable[str]) -> grading.Score | None:
-        """Hidden half of a test cell: is the saved choice the expected one?"""
-        return grading.expect_choice(self.module_id, key, expected, self.folder)
+    def expect(self, key: str, expected: str | Iterable[str], why: str | None = None,
+               source: str | None = None) -> grading.Score | None:
+        """Hidden half of a test cell: is the saved choice the expected one? (`why` and
+        `source` are the check's explanation, added to the hidden test by the build.)"""
+        return grading.expect_choice(self.module_id, key, expected, self.folder, why, source)
 
     def expect_classification(
         self, key: str, expected: dict[str, str], points: float

@@ -39,20 +39,25 @@ def voila_settings() -> dict[str, Any]:
             "template": VOILA_TEMPLATE,
             "strip_sources": True,
             "show_tracebacks": False,
-            # nbgrader's Lab tools mean nothing on a page and log errors inside Voila.
-            "extension_denylist": ["@jupyter/nbgrader"],
+            # A page needs only the widget manager. The other Lab extensions installed beside
+            # the course mean nothing on a page and each is a federated bundle the browser
+            # loads and runs before the first control works (nbgrader's also logs errors
+            # there). Voila's allowlist drops its own widget manager in server-extension mode,
+            # so the unneeded ones are named instead.
+            "extension_denylist": ["@jupyter/nbgrader", "jupyterlab-jupytext",
+                                   "@jupyter-notebook/lab-extension", "jupyterlab_pygments"],
         },
     }
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_folder())),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         trim_blocks=True, lstrip_blocks=True)
 
 
-def _nbgrader_config(root: Path) -> Any:
+def nbgrader_config(root: Path) -> Any:
     """The learner's nbgrader configuration, found the way nbgrader's Assignments panel finds
     it (the Jupyter configuration folders, then the server's root folder)."""
     from jupyter_core.paths import jupyter_config_path
@@ -100,7 +105,7 @@ def render_home(root: Path, base_url: str, title: str = "Student Data Privacy fo
                 "Leaders") -> str:
     """The course home page as HTML."""
     try:
-        config = _nbgrader_config(root)
+        config = nbgrader_config(root)
         course_id = str(config.CourseDirectory.get("course_id", "")) or ""
     except Exception:  # a learner's page must render even with an unusable configuration
         config, course_id = None, ""
@@ -122,12 +127,14 @@ def render_home(root: Path, base_url: str, title: str = "Student Data Privacy fo
             "row": row,
             "page_url": f"{base_url}voila/render/{quote(relative)}",
             "lab_url": f"{base_url}lab/tree/{quote(relative)}",
-            "feedback_url": (f"{base_url}files/{quote(row.feedback.relative_to(root).as_posix())}"
+            # Feedback is read on the module page, as sentences (nbgrader's own page is the
+            # graded notebook, code and all).
+            "feedback_url": (f"{base_url}voila/render/{quote(relative)}"
                              if row.feedback else None),
             "due": (f"{row.due.day} {row.due:%B %Y}, {row.due:%H:%M} UTC" if row.due else None),
         })
     cohort = course_id if course_id and course_id != "privacy-course" else None
-    return _environment().get_template("home.html.j2").render(
+    return template_environment().get_template("home.html.j2").render(
         title=title, rows=rows, cohort=cohort, base_url=base_url,
         lab_url=f"{base_url}lab/tree/{quote(folder.relative_to(root).as_posix())}".rstrip("/."))
 
@@ -154,6 +161,11 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     pattern = url_path_join(base_url, HOME_PATH.rstrip("/")) + "/?"
     serverapp.web_app.add_handlers(".*$", [(pattern, HomeHandler)])
+    # Voila's pages would fetch MathJax from a CDN (its default), which a district network may
+    # block and which would typeset dollar amounts in the prose ("$5,000 ... $400") as math.
+    # The course has no formulas: "null" is Voila's own value for "no MathJax".
+    serverapp.web_app.settings["mathjax_url"] = "null"
+    serverapp.web_app.settings["mathjax_config"] = "null"
     serverapp.log.info("privacy-course: course home at %s", url_path_join(base_url, HOME_PATH))
 
 
