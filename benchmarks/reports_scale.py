@@ -1,17 +1,20 @@
-"""Reports at scale: `privacy-course report` and `privacy-course status` against stock
-`nbgrader export`, on the same gradebook of 5,000 learners x 8 modules (SQLite, or PostgreSQL
-with --postgres).
+"""Reports at scale: `privacy-course report` (item analysis included), `privacy-course status`
+and the item analysis alone (`privacy-course report --all-cohorts`, here over the one cohort)
+against stock `nbgrader export`, on the same gradebook of 5,000 learners x 8 modules (SQLite,
+or PostgreSQL with --postgres).
 
 The gradebook is made by `create_cohort` (small roster, so every module is entered by nbgrader
 with its real graded cells), then filled with bulk inserts through nbgrader's own ORM tables:
 learners, submissions, submitted notebooks, a grade per graded cell and a comment per solution
-or task cell, as autograde writes them. Each graded submission also gets its responses file
-(scenarios finished or not), which completion reads. A seeded mix: 10% did not submit; of the
-rest, most pass, some are partial or blank.
+or task cell, as autograde writes them. Each graded submission also gets its responses file, which
+completion and the item analysis read: the options clicked for each keyed check (the key where
+the grade says right, a random wrong answer otherwise; none for a blank submission) and a
+random play of each scenario (to an ending, or part of the way when unfinished). A seeded
+mix: 10% did not submit; of the rest, most pass, some are partial or blank.
 
 Printed: wall time and peak memory (ru_maxrss of each child process) of each command, and the
-ratio ours/stock; the last line's ratio is the larger of report/export and status/export
-(target <= 0.25).
+ratio ours/stock; the last line's ratio is the largest of report/export, status/export and
+item analysis/export (target <= 0.25).
 
     python benchmarks/reports_scale.py                # 5,000 learners, SQLite
     python benchmarks/reports_scale.py --learners 200 --postgres
@@ -31,6 +34,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import _common
 from _common import ROOT, final, machine, plain_nbgrader_config, run_timed, tool
@@ -41,6 +45,43 @@ COHORT = "bench"
 
 def _id() -> str:
     return uuid.uuid4().hex
+
+
+def _answer(rng: random.Random, keyed: Any, content: Any, right: bool) -> Any:
+    """What a learner clicked for a keyed check: the key when the grade says right, else a
+    plausible wrong answer (so the item analysis has real distributions to count)."""
+    if keyed.kind == "classification":
+        categories = [c["id"] for c in content.exercises[keyed.check]["categories"]]
+        answer = dict(keyed.key)
+        if not right:
+            item = rng.choice(sorted(answer))
+            answer[item] = rng.choice([c for c in categories if c != answer[item]])
+        return answer
+    options = [o["id"] for o in content.checks[keyed.check]["options"]]
+    if keyed.kind == "single":
+        return keyed.key if right else rng.choice([o for o in options if o != keyed.key])
+    ticked = set(keyed.key)
+    if not right:
+        ticked ^= {rng.choice(options)}
+    return sorted(ticked)
+
+
+def _play(rng: random.Random, scenario: dict[str, Any], finished: bool) -> dict[str, Any]:
+    """A recorded play of a scenario: random choices from the first step to an ending (or part
+    of the way when unfinished), in the responses store's format."""
+    from privacy_course.authoring.scenario_graph import ending_reached, steps_by_id
+
+    steps = steps_by_id(scenario)
+    trail: list[dict[str, str]] = []
+    step = steps[scenario["steps"][0]["id"]]
+    for _ in range(12 if finished else rng.randrange(1, 3)):
+        choice = rng.choice(step["choices"])
+        trail.append({"step": step["id"], "choice": choice["id"], "continued": True})
+        ending = ending_reached(scenario, trail)
+        if ending is not None:
+            return {"trail": trail, "finished": True, "ending": ending, "facts": {}}
+        step = steps[choice["next"]]
+    return {"trail": trail, "finished": False, "facts": {}}
 
 
 def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dict[str, int]:
@@ -57,6 +98,7 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
 
     from privacy_course.authoring.content import module_content
     from privacy_course.facilitator.cohort import Cohort, db_url_for
+    from privacy_course.facilitator.items import answer_keys
 
     cohort = Cohort(course, COHORT)
     db_url = db_url_for(course, COHORT)
@@ -65,14 +107,16 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
         for module_id in modules:
             assignment = gb.find_assignment(module_id)
             notebook = assignment.notebooks[0]
+            content = module_content(course / "source" / module_id, module_id)
             layout[module_id] = {
                 "assignment": assignment.id, "notebook": notebook.id,
-                "grades": [(c.id, c.max_score) for c in notebook.grade_cells]
-                + [(c.id, c.max_score) for c in notebook.task_cells],
+                "grades": [(c.id, c.name, c.max_score) for c in notebook.grade_cells]
+                + [(c.id, c.name, c.max_score) for c in notebook.task_cells],
                 "comments": [c.id for c in notebook.solution_cells]
                 + [c.id for c in notebook.task_cells],
-                "scenarios": list(module_content(course / "source" / module_id,
-                                                 module_id).scenarios),
+                "content": content,
+                "keys": {k.grade_id: k for k in answer_keys(
+                    course / "source" / module_id / f"{module_id}.ipynb")},
             }
     rng = random.Random(SEED)
     students = [{"id": s, "first_name": f"First{s[-5:]}", "last_name": f"Last{s[-5:]}",
@@ -91,7 +135,8 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
                          "timestamp": start + timedelta(minutes=rng.randrange(60 * 24 * 20))})
             nbs.append({"id": nb_id, "assignment_id": sub_id, "notebook_id": info["notebook"],
                         "flagged": False, "late_submission_penalty": None})
-            for cell_id, max_score in info["grades"]:
+            answers = {}
+            for cell_id, name, max_score in info["grades"]:
                 if kind == "correct":
                     score = max_score
                 elif kind == "blank":
@@ -101,6 +146,9 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
                 grades.append({"id": _id(), "notebook_id": nb_id, "cell_id": cell_id,
                                "auto_score": score, "manual_score": None, "extra_credit": None,
                                "needs_manual_grade": False})
+                if name in info["keys"] and kind != "blank":
+                    keyed = info["keys"][name]
+                    answers[keyed.check] = _answer(rng, keyed, info["content"], score > 0)
             for cell_id in info["comments"]:
                 comments.append({"id": _id(), "notebook_id": nb_id, "cell_id": cell_id,
                                  "auto_comment": "No response.", "manual_comment": None})
@@ -108,9 +156,10 @@ def fill_gradebook(course: Path, learners: list[str], modules: list[str]) -> dic
             folder = cohort.folder / "autograded" / learner / module_id
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{module_id}.responses.json").write_text(json.dumps({
-                "format": 1, "module": module_id, "answers": {},
-                "scenarios": {sid: {"finished": finished, "path": []}
-                              for sid in info["scenarios"]}}), encoding="utf-8")
+                "format": 1, "module": module_id, "answers": answers,
+                "scenarios": {sid: _play(rng, scenario, finished)
+                              for sid, scenario in info["content"].scenarios.items()}}),
+                encoding="utf-8")
     engine = create_engine(db_url.split("?")[0] if db_url.startswith("sqlite") else db_url)
     with engine.begin() as conn:
         for table, rows in ((Student, students), (SubmittedAssignment, subs),
@@ -145,6 +194,9 @@ def measure(work: Path, n: int, modules: list[str], env: dict[str, str],
                                    "--out", str(work / "reports")], course),
         "privacy-course status": ([tool("privacy-course"), "status", "--cohort", COHORT],
                                   course),
+        # The item analysis alone (the report above includes it as a section).
+        "report --all-cohorts": ([tool("privacy-course"), "report", "--all-cohorts", "--out",
+                                  str(work / "reports")], course),
     }
     for name, (cmd, cwd) in commands.items():
         timeout = export_timeout if name == "nbgrader export" else None
@@ -199,7 +251,8 @@ def main() -> None:
                 os.environ.pop("PRIVACY_COURSE_DB_URL", None)
             export = out["nbgrader export"].seconds
             bound = "<=" if out["nbgrader export"].timed_out else "="
-            for name in ("privacy-course report", "privacy-course status"):
+            for name in ("privacy-course report", "privacy-course status",
+                         "report --all-cohorts"):
                 ratio = out[name].seconds / export
                 ratios.append(ratio)
                 print(f"  {backend}: {name} / nbgrader export {bound} {ratio:.3f}")
