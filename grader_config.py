@@ -33,7 +33,28 @@ c.HTMLExporter.preprocessors = [  # the formgrader's view of a submission
 c.CourseSettings.pass_mark = 0.8  # share of a module's auto-graded points needed to complete it
 # Shared reports never show a count below this (NCES 2011-603: the modal state minimum is 10).
 c.CourseSettings.min_cell_size = 10
-c.CourseSettings.hours_per_module = 0.75  # learning hours credited per module on certificates
+# The time zone due dates are written and shown in: an IANA name such as "America/Chicago" or
+# "America/New_York" (the list: https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).
+# `release --due "Jan 15 2027 5pm"` means 5 pm there; `status` shows due dates in it.
+c.CourseSettings.time_zone = "UTC"
+# Professional-development hours credited per completed module, on certificates and in the
+# per-learner CSV (each module takes 30 to 45 minutes: 0.75 x 8 modules = 6 hours).
+c.CourseSettings.hours_per_module = 0.75
+# --- certificates (`privacy-course certificates`; README, "Certificates") ---------------------
+# Who issues them and who signs: printed on every certificate and named in its signed
+# credential. `certificates` refuses to write any while the issuer or the signer is empty.
+c.CourseSettings.certificate_issuer = ""  # e.g. "Springfield Public Schools"
+c.CourseSettings.certificate_issuer_url = ""  # e.g. "https://www.springfield.k12.example.us"
+c.CourseSettings.certificate_signer = ""  # e.g. "Dr. Maria Lopez"
+c.CourseSettings.certificate_signer_title = ""  # e.g. "Director of Professional Learning"
+c.CourseSettings.certificate_title = "Certificate of Completion"
+# The key that signs the credentials: empty = .certificate-key/issuer-key.pem here, made on
+# first use, readable by its owner only, never committed. Keep a backup: credentials issued
+# with a key verify against that key only.
+c.CourseSettings.certificate_key_file = ""
+# Extra font files for names the bundled DejaVu Sans cannot show (e.g. Chinese); fonts found by
+# fontconfig (on Debian: `apt-get install fonts-noto-cjk`) are used as well.
+c.CourseSettings.certificate_fonts = []
 # Cohort gradebooks: empty = one SQLite file per cohort. For a hub with several facilitators,
 # a PostgreSQL URL template with {cohort}, e.g.
 # "postgresql+psycopg://grader@db.example.org/privacy_{cohort}" (or set PRIVACY_COURSE_DB_URL).
@@ -60,6 +81,15 @@ c.GenerateFeedback.preprocessors = [
     "privacy_course.grading.sanitize.LearnerMarkdownAsText",
     "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# nbgrader's sanitising steps, with a deleted test cell put back WITH a cell id (nbgrader's own
+# OverwriteCells restores it without one, and nbformat then warns on every read and write).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "privacy_course.grading.cell_ids.OverwriteCellsWithIds",
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Test cells of clicked answers are scored again outside the learner's kernel, from the saved
 # answers (privacy_course/grading/trusted.py): code in the notebook cannot fake a pass.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -52,12 +52,60 @@ class CourseSettings(Configurable):
     ).tag(config=True)
 
     hours_per_module = Float(
-        0.75, min=0.0, help="Learning hours credited per completed module on certificates."
+        0.75,
+        min=0.0,
+        help="Professional-development hours credited per completed module: the certificate "
+        "and the per-learner CSV show this times the modules completed (0.75 x 8 = 6 hours).",
+    ).tag(config=True)
+
+    certificate_issuer = Unicode(
+        "",
+        help="The organisation that issues certificates (your district or agency), printed on "
+        "them and named in their signed credentials. `certificates` refuses while it is empty.",
+    ).tag(config=True)
+
+    certificate_issuer_url = Unicode(
+        "", help="The issuer's web address, printed on certificates (optional)."
+    ).tag(config=True)
+
+    certificate_signer = Unicode(
+        "",
+        help="The person whose name stands on the certificate's signature line, e.g. the "
+        "director of professional learning. `certificates` refuses while it is empty.",
+    ).tag(config=True)
+
+    certificate_signer_title = Unicode(
+        "", help="The signer's job title, printed under the name (optional)."
+    ).tag(config=True)
+
+    certificate_title = Unicode(
+        "Certificate of Completion", help="The heading of every certificate."
+    ).tag(config=True)
+
+    certificate_key_file = Unicode(
+        "",
+        help="The private key that signs certificate credentials. Empty: "
+        "`.certificate-key/issuer-key.pem` in the course folder, created on first use, readable "
+        "by its owner only (mode 0600) and never committed.",
+    ).tag(config=True)
+
+    certificate_fonts = List(
+        Unicode(),
+        default_value=[],
+        help="Font files (.ttf, .otf, .ttc) to try for letters of learners' names that the "
+        "bundled DejaVu Sans lacks (Chinese, Japanese, Korean, ...), before the fonts that "
+        "fontconfig finds on this machine.",
     ).tag(config=True)
 
     title = Unicode(
         "Student Data Privacy for District Leaders",
         help="Course title shown to learners and on reports.",
+    ).tag(config=True)
+
+    time_zone = Unicode(
+        "UTC",
+        help="The cohorts' time zone, an IANA name such as 'America/Chicago': due dates given "
+        "to `privacy-course release --due` are read in it, and `status` shows them in it.",
     ).tag(config=True)
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,20 @@ class Cohort:
     @cached_property
     def sandbox_settings(self) -> SandboxSettings:
         return SandboxSettings(config=self.base_config)
+
+    @cached_property
+    def time_zone(self) -> tzinfo:
+        """The zone due dates are written and shown in (`CourseSettings.time_zone`)."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = self.settings.time_zone
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{self.root / 'grader_config.py'}: c.CourseSettings.time_zone = {name!r} is "
+                "not a time zone name; use one such as 'America/Chicago', 'America/New_York' "
+                "or 'UTC'") from None
 
     @cached_property
     def db_url(self) -> str:

@@ -57,7 +57,7 @@ TEXTS: dict[str, str] = {
     "cell-type-changed": "{kind} {grade_id} was changed from {before} to {after}",
     "cell-edited": "{kind} {grade_id} was edited",
     "no-answers-file": "no saved answers file was handed in",
-    "answers-unusable": "saved answers unusable: {problem}",
+    "answers-unusable": "saved answers unusable: {plain_problem}",
     "unknown-scenario": "the answers file claims an unknown scenario {scenario!r} was finished",
     "scenario-not-reached": "the answers file claims scenario {scenario!r} was finished, but no "
                             "recorded choice reaches its end",
@@ -76,10 +76,53 @@ TEXTS: dict[str, str] = {
     "kernel-died": "the notebook's kernel crashed during grading",
     "bad-format": "the notebook is not in a format nbgrader can read",
     "worker-died": "the grading process died ({kind})",
-    "grading-failed": "{detail}",
+    "grading-failed": "grading stopped with an error (the last line of its log: {detail})",
     "unknown-failure": "grading failed for an unknown reason",
     # an entry written before flags had codes: its sentence as it was recorded
     "note": "{text}",
+}
+
+# What a facilitator does about each flag, in plain words: `status` and `grade` print it under
+# the flag, and README's table of flags quotes these sentences (tests/test_status.py checks).
+REDO = "Ask the learner to fetch the module again, redo it and resubmit."
+RENAMED = ("Ask the learner to hand in the module's notebook under its original file name "
+           "(fetching the module again gives it back), then resubmit.")
+NOTHING_RESTORED = "Nothing: the grader put the original back and graded that."
+NOTHING_UNLESS = "Nothing, unless it happens again: the original was used for grading."
+RERUN = "Ask the learner to open the module again, check that the answers are there, and resubmit."
+TALK = ("Talk to the learner: the answers file or the notebook was changed by hand, not by "
+        "answering on the page.")
+PLANTED = ("Talk to the learner: something other than plain files was handed in, perhaps to "
+           "reach the answer key; it was not taken, and the rest was graded.")
+EXTRA_FILES = ("Nothing to regrade: the notebook and answers were taken first and graded. Ask "
+               "the learner what the other files are.")
+LIMIT = ("Usually accidental, and the rest was graded. If the score looks wrong, ask the learner "
+         "to remove any code they added and resubmit.")
+CRASHED = "Ask the learner to remove any code they added to the notebook, then resubmit."
+REGRADE = ("Run `privacy-course grade` again. If it happens again, open the log named here, "
+           "or ask the learner to fetch the module again, redo it and resubmit.")
+IMPOSTOR = ("Nothing was collected. Talk to both learners: one account handed work in under "
+            "another learner's name.")
+EXCHANGE = ("Run `privacy-course collect` again; if it happens again, ask the learner to "
+            "resubmit, and check that the exchange folder is readable.")
+NO_LEARNER = ("Nothing was collected: a folder in the exchange names no learner of the roster. "
+              "Leave it; it is never graded.")
+OLD_NOTE = "Grade the module again (`privacy-course grade --regrade`) to check it anew."
+
+ACTIONS: dict[str, str] = {
+    "folder-unreadable": EXCHANGE, "odd-name": PLANTED, "link": PLANTED, "special-file": PLANTED,
+    "too-many-files": EXTRA_FILES, "file-unreadable": EXCHANGE, "hard-link": PLANTED,
+    "too-large": EXTRA_FILES, "impossible-name": NO_LEARNER, "folder-vanished": EXCHANGE,
+    "folder-is-link": PLANTED, "impostor": IMPOSTOR,
+    "wrong-file-name": RENAMED, "no-notebook": RENAMED, "damaged-json": REDO,
+    "not-a-notebook": REDO, "old-format": REDO, "cell-deleted": NOTHING_UNLESS,
+    "test-cell-deleted": NOTHING_RESTORED, "cell-type-changed": NOTHING_UNLESS,
+    "cell-edited": NOTHING_UNLESS, "no-answers-file": RERUN, "answers-unusable": RERUN,
+    "unknown-scenario": TALK, "scenario-not-reached": TALK, "forced-pass": TALK,
+    "time-limit": LIMIT, "memory-limit": LIMIT, "file-size-limit": LIMIT, "process-limit": LIMIT,
+    "output-cut": LIMIT, "write-quota": LIMIT,
+    "kernel-died": CRASHED, "bad-format": REDO, "worker-died": REGRADE, "grading-failed": REGRADE,
+    "unknown-failure": REGRADE, "note": OLD_NOTE,
 }
 
 # A problem with the handed-in folder itself: grading cannot say anything better than this.
@@ -98,10 +141,18 @@ class Flag(str):
     def __new__(cls, code: str, **params: Any) -> Flag:
         if code not in TEXTS:
             raise KeyError(f"unknown flag code {code!r}")
-        obj = super().__new__(cls, TEXTS[code].format(**params))
+        words = dict(params)
+        if "problem" in words:
+            words["plain_problem"] = plain(str(words["problem"]))
+        obj = super().__new__(cls, TEXTS[code].format(**words))
         obj.code = code
         obj.params = dict(params)
         return obj
+
+    @property
+    def action(self) -> str:
+        """What a facilitator does about it, in plain words."""
+        return ACTIONS[self.code]
 
     def __getnewargs_ex__(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         # a flag crosses process boundaries (grading workers) by pickle
@@ -119,6 +170,16 @@ class Flag(str):
             except (KeyError, IndexError, TypeError, ValueError):
                 pass
         return cls("note", text=str(data.get("code", data) if isinstance(data, dict) else data))
+
+
+# A reader's own detail inside brackets, after a colon: "(not valid JSON: Unterminated string
+# starting at)", "([Errno 13] Permission denied: '/path')". The words before the colon stay.
+_DETAIL = re.compile(r"\(([^():]*):[^()]*\)")
+
+
+def plain(problem: str) -> str:
+    """A problem as recorded, without the parser's or the system's own wording."""
+    return _DETAIL.sub(r"(\1)", problem)
 
 
 def unique(flags: Iterable[Flag]) -> tuple[Flag, ...]:

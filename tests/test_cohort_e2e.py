@@ -1,6 +1,7 @@
 """A whole cohort through the real exchange: create -> release -> fetch -> submit -> collect ->
 grade -> feedback -> report, with six simulated learners of different behaviour, on SQLite and on
-a real PostgreSQL server."""
+a real PostgreSQL server; work left waiting in the exchange, a resubmission that is shown as such
+until it is graded, and grading that takes only what changed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import pytest
 
 from privacy_course.facilitator import cohort as cohorts
 from privacy_course.facilitator import completion as comp
-from privacy_course.facilitator.reports import report, write_certificates
+from privacy_course.facilitator import status as st
+from privacy_course.facilitator.certificates import write_certificates
+from privacy_course.facilitator.reports import report
 from privacy_course.facilitator.watch import watch
 from privacy_course.grading import autograde
 
@@ -99,7 +102,13 @@ def test_whole_cohort_cycle(backend: str, tmp_path: Path):
                                        + timedelta(microseconds=1))
     run_module(work("dana") / f"{MODULE}.ipynb", answers=key)
     hand_in("dana")
-    assert "dana" in cohorts.collect(cohort, MODULE)
+    # Forgetting to collect: status says what waits and how to collect it.
+    assert cohorts.uncollected(cohort, MODULE) == ["dana"]
+    screen = " ".join(st.render(st.cohort_status(cohort)).split())
+    assert ("1 submission for m01 waits in the exchange: run `privacy-course collect m01`"
+            in screen)
+    assert cohorts.collect(cohort, MODULE) == ["dana"]  # only what was new
+    assert cohorts.uncollected(cohort, MODULE) == []
 
     outcomes = autograde.grade(cohort, [MODULE], workers=2, progress=autograde._Quiet())
     by_learner = {o.learner: o for o in outcomes}
@@ -133,13 +142,24 @@ def test_whole_cohort_cycle(backend: str, tmp_path: Path):
                       "dana": comp.COMPLETE, "eve": comp.PROBLEM, "finn": comp.COMPLETE}
     assert rows["dana"].results[MODULE].late and not rows["alice"].results[MODULE].late
     assert "not valid JSON" in rows["eve"].results[MODULE].flags[0]
-    table = comp.status_table(list(rows.values()), [MODULE])
-    assert "eve m01-making-the-case: the notebook file is damaged" in table
+    screen = st.render(st.cohort_status(cohort))
+    assert max(len(line) for line in screen.splitlines()) <= 80
+    assert "m01: the notebook file is damaged (not valid JSON)" in screen
+    flowing = " ".join(screen.split())
+    assert "who: Eve Evans (eve) what to do: Ask the learner to fetch the module again" in flowing
+    dana = next(line for line in screen.splitlines() if line.startswith("Dana Diaz (dana)"))
+    assert dana.split()[3:] == ["OK*", "1/1"]  # complete, handed in late
+    reminders = {r.row.id: r for r in st.needs_action(st.cohort_status(cohort))}
+    assert sorted(reminders) == ["bea", "carl", "eve"]
+    assert reminders["eve"].problems[0][1].code == "damaged-json"
 
-    # Grading again changes nothing.
+    # Grading again changes nothing; grading what changed finds nothing (eve's damaged file
+    # waits for her next submission).
     before = scores(cohort)
     autograde.grade(cohort, [MODULE], workers=2, progress=autograde._Quiet())
     assert scores(cohort) == before
+    assert autograde.grade(cohort, [MODULE], workers=2, only_new=True,
+                           progress=autograde._Quiet()) == []
 
     # Feedback reaches learners and never shows hidden tests.
     sent = cohorts.feedback(cohort, MODULE)
@@ -154,8 +174,15 @@ def test_whole_cohort_cycle(backend: str, tmp_path: Path):
 
     # Reports.
     out = tmp_path / "reports"
-    csv_path, html_path = report(cohort, out)
-    lines = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    written = {p.name: p for p in report(cohort, out)}
+    csv_path, html_path = written["spring-report.csv"], written["spring-report.html"]
+    items_csv = written["spring-items.csv"]
+    # Item analysis of the real grading: bea missed three checks; carl's blank and eve's
+    # ungradable submissions are not counted.
+    checks = {r["item"]: r for r in csv.DictReader(items_csv.open(encoding="utf-8"))
+              if r["kind"] == "check"}
+    assert all((checks[c]["learners"], checks[c]["count"]) == ("4", "3") for c in singles[:3])
+    lines = list(csv.DictReader(csv_path.open(encoding="utf-8-sig")))  # Excel's BOM
     assert len(lines) == 6
     by_id = {line["learner"]: line for line in lines}
     assert by_id["alice"]["complete"] == "yes" and float(by_id["alice"]["score"]) == full
@@ -163,16 +190,36 @@ def test_whole_cohort_cycle(backend: str, tmp_path: Path):
     assert by_id["eve"]["state"] == comp.PROBLEM
     page = html_path.read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 2 and "alt=" in page
-    shared_html, shared_csv = report(cohort, out, share=True)
+    written = {p.name: p for p in report(cohort, out, share=True)}
+    shared_html, shared_csv = written["spring-shared.html"], written["spring-shared.csv"]
     shared = shared_html.read_text(encoding="utf-8") + shared_csv.read_text(encoding="utf-8")
     for name in ("alice", "Adams", "district.example.org"):
         assert name not in shared
     assert "suppressed" in shared  # six learners is below the minimum cell size of 10
 
+    cohort.settings.certificate_issuer = "Springfield Public Schools"
+    cohort.settings.certificate_signer = "Dr. Maria Lopez"
     certificates = write_certificates(cohort, list(rows.values()), [MODULE], out / "certs")
-    assert sorted(p.name for p in certificates) == [
-        f"certificate-{n}.{ext}" for n in ("alice", "dana", "finn") for ext in ("html", "pdf")]
-    assert certificates[1].read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for c in certificates.issued for p in c.files) == [
+        f"certificate-{n}.{ext}" for n in ("alice", "dana", "finn")
+        for ext in ("credential.json", "html", "pdf")]
+    assert certificates.issued[0].files[1].read_bytes().startswith(b"%PDF")
+
+    # bea redoes the module and hands it in again: until it is graded, her old grade is not
+    # shown as her standing; grading takes only hers.
+    run_module(homes["bea"] / "spring" / MODULE / f"{MODULE}.ipynb", answers=key)
+    hand_in("bea")
+    assert cohorts.collect(cohort, MODULE) == ["bea"]
+    bea = next(r for r in comp.completion(cohort) if r.id == "bea").results[MODULE]
+    assert bea.state == comp.RESUBMITTED == "resubmitted, not graded yet"
+    line = next(x for x in st.render(st.cohort_status(cohort)).splitlines()
+                if x.startswith("Bea Brooks (bea)"))
+    assert line.split()[3] == "re*"  # resubmitted after the due date: late, not graded yet
+    again = autograde.grade(cohort, [MODULE], workers=2, only_new=True,
+                            progress=autograde._Quiet())
+    assert [(o.learner, o.ok) for o in again] == [("bea", True)]
+    bea = next(r for r in comp.completion(cohort) if r.id == "bea").results[MODULE]
+    assert bea.state == comp.COMPLETE and scores(cohort)["bea"] == (full, full)
 
     # Retention: purge removes the cohort's learner data everywhere.
     exchange = Path(cohort.config().Exchange.root) / "spring"

@@ -215,10 +215,16 @@ def test_hub_role_switch_and_limits(hub_config: Config) -> None:
 
 def tljh_python(version: str) -> str:
     """A CPython of TLJH's supported systems (3.9: Debian 11; 3.10: Ubuntu 22.04)."""
-    for candidate in (f"/usr/bin/python{version}", *sorted(
-            Path("/root/.pyenv/versions").glob(f"{version}.*/bin/python{version}"))):
-        if Path(candidate).is_file():
-            return str(candidate)
+    candidates = [shutil.which(f"python{version}") or "", f"/usr/bin/python{version}"]
+    pyenv = shutil.which("pyenv")
+    if pyenv:  # interpreters pyenv installed, whichever of them is selected
+        root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
+        candidates += sorted(str(p) for p in Path(root).glob(f"versions/{version}.*/bin/"
+                                                             f"python{version}"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and subprocess.run(
+                [candidate, "-c", "import venv"], capture_output=True).returncode == 0:
+            return candidate
     pytest.fail(f"no Python {version} on this machine (pyenv install {version} or apt-get "
                 f"install python{version}): the hub configuration must be run on it")
 

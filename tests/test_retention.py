@@ -11,8 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from privacy_course.facilitator import cohort as cohorts
+from privacy_course.facilitator.certificates import write_certificates
 from privacy_course.facilitator.completion import completion
-from privacy_course.facilitator.reports import report, write_certificates
+from privacy_course.facilitator.reports import report
 from privacy_course.grading import autograde
 
 from .conftest import copy_course
@@ -64,6 +65,8 @@ def test_purge_removes_every_file_that_names_a_learner(tmp_path: Path, monkeypat
     rows = completion(cohort)
     report(cohort, course / "reports")
     report(cohort, course / "reports", share=True)
+    cohort.settings.certificate_issuer = "Springfield Public Schools"
+    cohort.settings.certificate_signer = "Dr. Maria Lopez"
     write_certificates(cohort, rows, [MODULE], course / "reports" / "retention-certificates")
     before = _files_naming_learners(course)
     assert any(p.startswith("reports/") for p in before)

@@ -139,18 +139,47 @@ def test_a_quoted_line_break_in_a_name_is_a_problem(tmp_path: Path):
     assert err.value.problems == ["row 2: first_name has a line break in it"]
 
 
-def test_semicolon_file_is_recognised(tmp_path: Path):
+def test_semicolon_file_is_read(tmp_path: Path):
+    """Excel in many European locales saves "CSV" with semicolons between columns."""
+    data = ("\ufeffID;First Name;Last Name;Email\r\n"
+            "alice;Alice;Adams;Alice@Example.org\r\n"
+            'bea;"Bea; Beatrice";Brooks;bea@example.org\r\n').encode("utf-8")
+    learners = read_roster(write_bytes(tmp_path, data))
+    assert [(x.id, x.first_name, x.email) for x in learners] == [
+        ("alice", "Alice", "alice@example.org"), ("bea", "Bea; Beatrice", "bea@example.org")]
+
+
+def test_tab_separated_file_is_read(tmp_path: Path):
+    text = "id\tFirst Name\tlast_name\temail\nalice\tAlice\tAdams, Jr.\ta@example.org\n"
+    learners = read_roster(write(tmp_path, text))
+    assert [(x.id, x.name, x.email) for x in learners] == [
+        ("alice", "Alice Adams, Jr.", "a@example.org")]
+
+
+def test_the_header_named_in_the_issue_is_read(tmp_path: Path):
+    learners = read_roster(write(tmp_path, "ID,First Name,Last Name,Email\n"
+                                           "a1,Ana,Álvarez,ANA@Example.org\n"))
+    assert [(x.id, x.first_name, x.last_name, x.email) for x in learners] == [
+        ("a1", "Ana", "Álvarez", "ana@example.org")]
+
+
+def test_a_wrong_header_says_what_was_read_and_with_which_separator(tmp_path: Path):
     with pytest.raises(RosterError) as err:
         read_roster(write(tmp_path, "Student;Name;Mail\nalice;Alice Adams;a@example.org\n"))
-    assert err.value.problems == [
-        'row 1 (header): found columns "Student;Name;Mail" - this file seems to use \';\' '
-        "between columns; save it as CSV with commas"]
+    (problem,) = err.value.problems
+    assert problem.startswith(
+        'row 1 (header): missing column(s) id, first_name, last_name; found columns '
+        '"Student", "Name", "Mail" (read with semicolons (;) between columns); expected id, '
+        "first_name, last_name, email")
 
 
-def test_tab_separated_file_is_recognised(tmp_path: Path):
-    text = "id\tfirst_name\tlast_name\temail\nalice\tAlice\tAdams\ta@example.org\n"
-    with pytest.raises(RosterError, match="seems to use tabs between columns; save it as CSV"):
+def test_an_extra_separator_in_a_row_is_named(tmp_path: Path):
+    text = "id;first_name;last_name;email\nalice;Alice;Adams; Jr.;alice@example.org\n"
+    with pytest.raises(RosterError) as err:
         read_roster(write(tmp_path, text))
+    assert err.value.problems[0].startswith(
+        "row 2: 5 cells, but the header has 4 columns; a value with a semicolon in it must be "
+        "in quotes")
 
 
 def test_unusable_header_says_what_it_found_and_expected(tmp_path: Path):
@@ -158,8 +187,8 @@ def test_unusable_header_says_what_it_found_and_expected(tmp_path: Path):
         read_roster(write(tmp_path, "Student,Name,Mail\nalice,Alice Adams,a@example.org\n"))
     (problem,) = err.value.problems
     assert problem.startswith("row 1 (header): missing column(s) id, first_name, last_name; "
-                              'found columns "Student", "Name", "Mail"; '
-                              "expected id, first_name, last_name, email")
+                              'found columns "Student", "Name", "Mail" (read with commas '
+                              "between columns); expected id, first_name, last_name, email")
 
 
 def test_two_columns_for_one_field(tmp_path: Path):

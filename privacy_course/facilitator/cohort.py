@@ -37,9 +37,9 @@ from privacy_course.record import load_record
 log = logging.getLogger(__name__)
 
 __all__ = ["COHORT_NAME", "DB_URL_ENV", "Cohort", "CohortError", "add_learners",
-           "cohorts_folder", "collect", "create_cohort", "db_url_for", "feedback",
-           "list_cohorts", "open_cohort", "purge", "release", "submitted",
-           "write_nbgrader_config"]
+           "cohorts_folder", "collect", "create_cohort", "db_url_for", "due_changes",
+           "due_dates", "feedback", "list_cohorts", "open_cohort", "purge", "release",
+           "released", "submitted", "uncollected", "write_nbgrader_config"]
 
 def _enable_wal(db_url: str) -> None:
     """SQLite in write-ahead-log mode lets readers (status, reports) work while graders write."""
@@ -184,34 +184,92 @@ def _result(action: str, cohort: Cohort, module_id: str, result: dict[str, Any])
                           f"{result.get('error') or result.get('log')}")
 
 
-def release(cohort: Cohort, module_id: str, due: datetime | None = None) -> None:
+def release(cohort: Cohort, module_id: str, due: datetime | None = None,
+            state: str | None = None) -> None:
     """Release a module to the cohort through the exchange (again, if it was already), and
-    publish its due date beside it for the learners' course home."""
+    publish its due date beside it for the learners' course home, and the cohort's default state
+    (`state`, or the one given at an earlier release) for its "Your state" sections."""
     from privacy_course.grading.intake import lock_inbound
     from privacy_course.learner.home import write_due
+    from privacy_course.learner.your_state import remember_default_state, write_default_state
 
     _check_module(cohort, module_id)
-    from nbgrader.api import MissingEntry
-
-    with cohort.gradebook() as gb:
-        if due is not None:
+    if due is not None:
+        with cohort.gradebook() as gb:
             gb.update_or_create_assignment(module_id, duedate=due)
-        try:
-            due = gb.find_assignment(module_id).duedate
-        except MissingEntry:  # a module added after the cohort was created, never dated
-            due = None
+    due = due_dates(cohort, [module_id])[module_id]
     config = cohort.config()
     config.ExchangeReleaseAssignment.force = True
     _result("release", cohort, module_id, cohort.api(config).release_assignment(module_id))
     lock_inbound(Path(config.Exchange.root), cohort.name)
-    write_due(Path(config.Exchange.root) / cohort.name / "outbound" / module_id, due)
+    outbound = Path(config.Exchange.root) / cohort.name / "outbound" / module_id
+    write_due(outbound, due)
+    write_default_state(outbound, remember_default_state(cohort.folder, state))
 
 
 def collect(cohort: Cohort, module_id: str) -> list[str]:
-    """Collect the latest submission of every learner from the exchange; return who submitted."""
+    """Collect the latest submission of every learner from the exchange; return whose new (or
+    newer) submission this took in."""
     _check_module(cohort, module_id)
+    waiting = uncollected(cohort, module_id)
     _result("collect", cohort, module_id, cohort.nbgrader.collect(module_id, update=True))
-    return submitted(cohort, module_id)
+    now = set(submitted(cohort, module_id))
+    return [name for name in waiting if name in now]
+
+
+def uncollected(cohort: Cohort, module_id: str) -> list[str]:
+    """Who has handed in a submission of the module that waits in the exchange: newer than
+    the one collected, or the first. Read with nbgrader's own collect step (which picks each
+    learner's latest hand-in the same way), without copying anything; a hand-in the course's
+    collect refuses (a name that is no learner's, another account's) does not count."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeError, ExchangeFactory
+
+    config = cohort.config()
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = module_id
+    step = ExchangeFactory(config=config).Collect(
+        coursedir=coursedir, authenticator=Authenticator(config=config), config=config)
+    try:
+        step.init_src()
+    except ExchangeError:  # nothing released to this cohort yet: no inbound folder
+        return []
+    refused = step.__dict__.get("_refused", {})
+    waiting = []
+    for record in step.src_records:
+        if record["filename"] in refused:
+            continue
+        collected = cohort.submitted_at(module_id, record["username"])
+        if collected is None or record["timestamp"] > collected:
+            waiting.append(record["username"])
+    return sorted(waiting)
+
+
+def released(cohort: Cohort) -> list[str]:
+    """The modules released to the cohort (in the exchange's outbound folder)."""
+    outbound = Path(cohort.config().Exchange.root) / cohort.name / "outbound"
+    return [m for m in module_ids(cohort.root) if (outbound / m).is_dir()]
+
+
+def due_changes(cohort: Cohort, modules: list[str], due: datetime) -> list[tuple[str, datetime]]:
+    """(module, its current due date) for each module whose due date `due` would replace."""
+    return [(m, old) for m, old in due_dates(cohort, modules).items()
+            if old is not None and old != due]
+
+
+def due_dates(cohort: Cohort, modules: list[str]) -> dict[str, datetime | None]:
+    """Each module's due date in the cohort's gradebook (UTC, as nbgrader keeps it)."""
+    from nbgrader.api import MissingEntry
+
+    dates: dict[str, datetime | None] = {}
+    with cohort.gradebook() as gb:
+        for module_id in modules:
+            try:
+                dates[module_id] = gb.find_assignment(module_id).duedate
+            except MissingEntry:  # a module added after the cohort was created, never dated
+                dates[module_id] = None
+    return dates
 
 
 def submitted(cohort: Cohort, module_id: str) -> list[str]:
@@ -271,19 +329,23 @@ def purge(cohort: Cohort) -> dict[str, Any]:
 
     Removed: the gradebook (rows or database), the cohort's folder (submissions, grading,
     feedback, logs, quarantine), its exchange copies, nbgrader's local cache of submitted copies
-    for the cohort (kept per computer account; on one machine, the facilitator's), the learners'
-    workspaces on this machine, and the reports and certificates written to the default reports
-    folder. Then the course folder is searched for any file still naming one of the cohort's
-    learners (id, e-mail or full name), outside the course's own content; those are listed under
-    "remaining" for the facilitator to check, never deleted on a guess."""
+    for the cohort (kept per computer account, and per learner where learners share this one),
+    the learners' workspaces on this machine, and the reports and certificates written to the
+    default reports folder. Then the course folder is searched for any file still naming one of
+    the cohort's learners (id, e-mail or full name), outside the course's own content; those are
+    listed under "remaining" for the facilitator to check, never deleted on a guess."""
+    from privacy_course.learner.exchange import learner_caches
+
     config = cohort.config()
     identifiers: set[str] = set()
+    learner_ids: list[str] = []
     report: dict[str, Any] = {"learners": 0, "submissions": 0, "files": 0, "removed": [],
                               "remaining": []}
     try:
         with cohort.gradebook() as gb:
             for student in gb.students:
                 report["learners"] += 1
+                learner_ids.append(student.id)
                 identifiers.update(x for x in (student.id, student.email) if x)
                 full = f"{student.first_name or ''} {student.last_name or ''}".strip()
                 if " " in full:
@@ -291,8 +353,12 @@ def purge(cohort: Cohort) -> dict[str, Any]:
     except Exception:  # a damaged gradebook must not block deletion
         log.warning("the gradebook of %s could not be read; purging anyway", cohort.name)
     report["submissions"] = sum(len(cohort.submitted(m)) for m in module_ids(cohort.root))
-    places = [cohort.folder, Path(config.Exchange.root) / cohort.name,
-              _nbgrader_cache(config) / cohort.name, cohort.root / "learner" / cohort.name]
+    cache = _nbgrader_cache(config)
+    workspaces = cohort.root / "learner"
+    places = [cohort.folder, Path(config.Exchange.root) / cohort.name, cache / cohort.name,
+              workspaces / cohort.name,
+              *(folder / cohort.name for folder in learner_caches(cache)),
+              *(workspaces / learner / cohort.name for learner in learner_ids)]
     reports = cohort.root / "reports"
     if reports.is_dir():
         places += sorted(reports.glob(f"{cohort.name}-*"))
@@ -309,6 +375,13 @@ def purge(cohort: Cohort) -> dict[str, Any]:
             report["files"] += 1
             place.unlink()
         report["removed"].append(str(place))
+    for learner in learner_ids:  # a learner's own folder on this machine, once it holds no course
+        folder = workspaces / learner
+        if folder.is_dir() and not folder.is_symlink() and not any(
+                not p.name.startswith(".") for p in folder.iterdir()):
+            report["files"] += sum(1 for p in folder.rglob("*") if p.is_file())
+            shutil.rmtree(folder)
+            report["removed"].append(str(folder))
     report["remaining"] = [str(p) for p in _files_naming(cohort.root, identifiers)]
     return report
 

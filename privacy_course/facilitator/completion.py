@@ -31,6 +31,8 @@ class State(StrEnum):
     NOT_GRADED = "submitted, not graded yet"
     PROBLEM = "could not be graded"
     NOT_SUBMITTED = "not submitted"
+    # A newer submission was collected after the last grading: the old grade no longer counts.
+    RESUBMITTED = "resubmitted, not graded yet"
 
 
 COMPLETE = State.COMPLETE
@@ -39,9 +41,10 @@ SCENARIOS_UNFINISHED = State.SCENARIOS_UNFINISHED
 NOT_GRADED = State.NOT_GRADED
 PROBLEM = State.PROBLEM
 NOT_SUBMITTED = State.NOT_SUBMITTED
+RESUBMITTED = State.RESUBMITTED
 
 SYMBOLS = {COMPLETE: "OK", BELOW_PASS: "low", SCENARIOS_UNFINISHED: "scn", NOT_GRADED: "...",
-           PROBLEM: "!!", NOT_SUBMITTED: "-"}
+           PROBLEM: "!!", NOT_SUBMITTED: "-", RESUBMITTED: "re"}
 
 
 @dataclass
@@ -154,23 +157,33 @@ def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: dat
             issues: dict[str, SubmissionRecord], pass_mark: float,
             content: ModuleContent) -> ModuleResult:
     folder = cohort.path("submitted", learner, module_id)
+    collected = cohort.submitted_at(module_id, learner) if folder.is_dir() else None
     issue = issues.get(learner)
+    earlier = False  # the record speaks of an older submission than the one collected now
+    if issue and collected and issue.timestamp and issue.timestamp != collected.isoformat():
+        issue, earlier = None, True
     flags = list(issue.flags) if issue else []
     if issue and issue.problem:
         flags.insert(0, issue.problem)
-    if learner not in graded:
-        if issue and not issue.graded:
-            return ModuleResult(learner, module_id, PROBLEM, flags=flags)
-        state = NOT_GRADED if folder.is_dir() else NOT_SUBMITTED
-        return ModuleResult(learner, module_id, state, flags=flags)
-    record = graded[learner]
+    late = bool(due and collected and collected > due)
+    record = graded.get(learner)
+    if issue and not issue.graded:
+        return ModuleResult(learner, module_id, PROBLEM,
+                            float(record["score"]) if record else None,
+                            float(record["max_score"]) if record else None,
+                            submitted_at=collected, late=late, flags=flags)
+    if record is None or (collected and record["timestamp"] and collected > record["timestamp"]):
+        # Not graded, or graded on an older submission than the one collected now: the old
+        # grade no longer counts, so it is not shown as the learner's standing.
+        state = (NOT_SUBMITTED if collected is None else
+                 RESUBMITTED if record is not None or earlier else NOT_GRADED)
+        return ModuleResult(learner, module_id, state, submitted_at=collected, late=late,
+                            flags=flags)
     score, max_score = float(record["score"]), float(record["max_score"])
     submitted_at = record["timestamp"]
     late = bool(due and submitted_at and submitted_at > due)
     done, total = _scenarios(cohort, learner, module_id, content)
-    if issue and not issue.graded:
-        state = PROBLEM
-    elif max_score <= 0 or score / max_score < pass_mark:
+    if max_score <= 0 or score / max_score < pass_mark:
         state = BELOW_PASS
     elif done < total:
         state = SCENARIOS_UNFINISHED
@@ -178,22 +191,3 @@ def _result(cohort: Cohort, learner: str, module_id: str, graded: dict, due: dat
         state = COMPLETE
     return ModuleResult(learner, module_id, state, score, max_score, submitted_at, late, done,
                         total, flags)
-
-
-def status_table(rows: list[LearnerRow], modules: list[str]) -> str:
-    """A plain-text learner x module table for the terminal, with a legend."""
-    short = [m.split("-")[0] for m in modules]
-    width = max([len("learner")] + [len(r.id) for r in rows])
-    lines = ["learner".ljust(width) + "  " + "  ".join(s.rjust(4) for s in short) + "  done"]
-    for row in rows:
-        cells = [SYMBOLS[row.results[m].state].rjust(4) for m in modules]
-        done = sum(1 for m in modules if row.results[m].complete)
-        lines.append(row.id.ljust(width) + "  " + "  ".join(cells) + f"  {done}/{len(modules)}")
-    lines.append("")
-    lines.append("  ".join(f"{symbol} {state}" for state, symbol in SYMBOLS.items()))
-    flagged = [(row.id, m, f) for row in rows for m in modules for f in row.results[m].flags]
-    if flagged:
-        lines.append("")
-        lines.append("Flags:")
-        lines.extend(f"  {learner} {module}: {flag}" for learner, module, flag in flagged)
-    return "\n".join(lines)

@@ -4,8 +4,11 @@
 Facilitators export rosters from spreadsheets and student-information systems, so the file is
 read the way those write it: a UTF-8 byte-order mark, Windows line endings, cells in quotes with
 line breaks in them, headers such as "ID,First Name,Last Name,E-mail", blank rows at the end,
-extra columns (ignored). What cannot be read is explained in the facilitator's terms: a file
-saved in an old Excel encoding, or one with semicolons or tabs between columns.
+extra columns (ignored), and commas, semicolons (Excel in many European locales) or tabs ("Text
+(Tab delimited)") between columns: the separator is the one under which the header row names
+the most of the expected columns. What cannot be read is explained in the facilitator's terms,
+saying what was found: the header as read and the separator it was read with, or a file saved
+in an old Excel encoding.
 
 Every problem in a file is found and reported at once, by row number as a spreadsheet shows it
 (the header is row 1, and a cell with a line break in it does not make its row two rows), and
@@ -17,6 +20,7 @@ stored lower-cased, so one person cannot join a cohort twice as Bob@ and bob@.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +41,9 @@ HEADER_SYNONYMS = {
     "family_name": "last_name",
     "e_mail": "email", "email_address": "email", "e_mail_address": "email", "mail": "email",
 }
-# Column separators a "CSV" saved with other settings uses, e.g. Excel in many European locales
-# (semicolons) or "Text (Tab delimited)" (tabs).
-OTHER_SEPARATORS = {";": "';'", "\t": "tabs"}
+# Column separators a roster may use, and how a message names each.
+SEPARATORS = {",": "commas", ";": "semicolons (;)", "\t": "tabs"}
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 NOT_UTF8 = ('{name} is not saved as UTF-8 text (older versions of Excel save CSV files in an '
             'encoding that cannot be read here): open it in your spreadsheet program and save '
             'it again as "CSV UTF-8"')
@@ -75,32 +79,49 @@ def header_key(cell: str) -> str:
     return HEADER_SYNONYMS.get(key, key)
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """Every record of the file as a list of cells; record i is the spreadsheet's row i + 1.
+def _separator(text: str) -> str:
+    """The column separator: the one under which the first non-blank line names the most
+    expected columns (then the one that splits it into the most cells; commas on a tie)."""
+    line = next((ln for ln in text.splitlines() if ln.strip(" ,;\t")), "")
 
-    The csv module reads from the open file itself (not from split lines), so a quoted cell
-    with a line break in it stays one cell of one row."""
+    def score(sep: str) -> tuple[int, int]:
+        cells = next(csv.reader([line], delimiter=sep), [])
+        return len({header_key(c) for c in cells} & set(COLUMNS)), len(cells)
+
+    return max(SEPARATORS, key=score)
+
+
+def _read_rows(path: Path) -> tuple[list[list[str]], str]:
+    """Every record of the file as a list of cells (record i is the spreadsheet's row i + 1),
+    and the separator it was read with.
+
+    The csv module reads the whole text (not split lines), so a quoted cell with a line break
+    in it stays one cell of one row."""
     rows: list[list[str]] = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            for cells in csv.reader(fh):
-                rows.append(cells)
+            text = fh.read()
     except UnicodeDecodeError as exc:
         raise RosterError(path, [NOT_UTF8.format(name=path.name)]) from exc
     except OSError as exc:
         raise RosterError(path, [f"the file cannot be opened: {exc.strerror or exc}"]) from exc
+    separator = _separator(text)
+    try:
+        for cells in csv.reader(io.StringIO(text, newline=""), delimiter=separator):
+            rows.append(cells)
     except csv.Error as exc:
         raise RosterError(path, [f"row {len(rows) + 1}: cannot be read as CSV ({exc}); open the "
                                  'file in your spreadsheet program and save it again as '
                                  '"CSV UTF-8"']) from exc
-    return rows
+    return rows, separator
 
 
 def _is_blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-def _column_positions(path: Path, header: list[str], row_number: int) -> dict[str, int]:
+def _column_positions(path: Path, header: list[str], row_number: int,
+                      separator: str) -> dict[str, int]:
     """Where each of COLUMNS is in the header; RosterError saying what was found otherwise."""
     where = f"row {row_number} (header)"
     positions: dict[str, int] = {}
@@ -117,16 +138,10 @@ def _column_positions(path: Path, header: list[str], row_number: int) -> dict[st
     missing = [c for c in COLUMNS if c not in positions]
     if missing:
         found = ", ".join(f'"{cell.strip()}"' for cell in header)
-        # Too few cells, one of them holding another separator: the columns were never split.
-        separator = next((label for sep, label in OTHER_SEPARATORS.items()
-                          if len(header) < len(COLUMNS) and any(sep in c for c in header)), None)
-        if separator:
-            problems = [f"{where}: found columns {found} - this file seems to use {separator} "
-                        "between columns; save it as CSV with commas"]
-        else:
-            problems.append(f"{where}: missing column(s) {', '.join(missing)}; found columns "
-                            f"{found}; expected {', '.join(COLUMNS)} (headers such as "
-                            '"First Name" or "E-mail" are fine too)')
+        problems.append(f"{where}: missing column(s) {', '.join(missing)}; found columns "
+                        f"{found} (read with {SEPARATORS[separator]} between columns); "
+                        f"expected {', '.join(COLUMNS)} (headers such as \"First Name\" or "
+                        '"E-mail" are fine too)')
     if problems:
         raise RosterError(path, problems)
     return positions
@@ -139,13 +154,13 @@ def read_roster(path: Path | str, existing_ids: set[str] | None = None,
     `existing_ids` and `existing_emails` are the learners already in the cohort (when adding
     to one): a row repeating one of them is a problem, like a repeat within the file."""
     path = Path(path)
-    rows = _read_rows(path)
+    rows, separator = _read_rows(path)
     start = next((i for i, cells in enumerate(rows) if not _is_blank(cells)), None)
     if start is None:
         raise RosterError(path, [f"the file is empty; expected a header row with "
                                  f"{', '.join(COLUMNS)}, then one learner a row"])
     header = rows[start]
-    positions = _column_positions(path, header, start + 1)
+    positions = _column_positions(path, header, start + 1, separator)
     taken_emails = {e.lower() for e in existing_emails or () if e}
     problems: list[str] = []
     learners: list[Learner] = []
@@ -156,8 +171,9 @@ def read_roster(path: Path | str, existing_ids: set[str] | None = None,
             continue  # blank rows, trailing ones above all, are harmless
         if not _is_blank(cells[len(header):]):
             problems.append(f"row {row_number}: {len(cells)} cells, but the header has "
-                            f"{len(header)} columns; a value with a comma in it must be in "
-                            "quotes (saving from a spreadsheet program does this)")
+                            f"{len(header)} columns; a value with a {SEPARATOR_NAMES[separator]} "
+                            "in it must be in quotes (saving from a spreadsheet program does "
+                            "this)")
         row = {c: cells[i].strip() if i < len(cells) else "" for c, i in positions.items()}
         learner_id = row["id"]
         if not learner_id:

@@ -49,7 +49,9 @@ def watch(
                     feedback(cohort, outcome.module_id, outcome.learner)
                     say(f"graded and returned feedback: {outcome.learner} {outcome.module_id}")
                 else:
-                    say(f"PROBLEM: {outcome.learner} {outcome.module_id}: {outcome.problem}")
+                    action = getattr(outcome.problem, "action", "")
+                    say(f"PROBLEM: {outcome.learner} {outcome.module_id}: {outcome.problem}"
+                        + (f". What to do: {action}" if action else ""))
             graded += len(outcomes)
             done_cycles += 1
             if cycles is not None and done_cycles >= cycles:

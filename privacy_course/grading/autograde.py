@@ -27,6 +27,7 @@ from typing import Any
 from traitlets.config import Config
 
 from privacy_course.coursedir import Cohort
+from privacy_course.grading.cores import memory_limit, usable_cores
 from privacy_course.grading.intake import check_submitted, limits_from
 from privacy_course.record import (
     BLOCKING,
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 # again on the next `grade --watch` round or `grade` run, this many times in a row at most;
 # after that it waits for the learner's next submission or `grade --all`.
 RETRIES = 3
+# A grading worker and its kernel together (deploy/README.md, "Sizing"), with headroom.
+MEMORY_PER_WORKER = 400 * 2**20
 LOGS = "logs"
 # Test hook: a grading worker exits abruptly when it is given this learner's submission.
 KILL_WORKER_ENV = "PRIVACY_COURSE_TEST_KILL_WORKER"
@@ -96,6 +99,12 @@ def _worker_init(root: str, name: str, config: Config, sandboxed: bool, level: i
         # The kernel speaks to nbgrader over Unix sockets: the sandbox has no network at all.
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(folder, "run", "kernel")
+    if level > logging.DEBUG:
+        # nbgrader's own log lines ("Released assignments", and a checksum warning for every
+        # cell with hidden tests, jupyter/nbgrader#1961) tell a facilitator nothing to act on.
+        # nbgrader's API still captures each run's log: a failed grading's is kept and read for
+        # its flags; -vv shows them all as they happen.
+        logging.getLogger("traitlets").propagate = False
     _API = cohort.api(config)
     _API.log.setLevel(logging.INFO if level <= logging.DEBUG else logging.WARNING)
     _LIMITS = limits_from(config)
@@ -267,12 +276,14 @@ def default_workers() -> int:
     """One grading worker per usable core, plus one. Why the extra one: a worker spends about
     half of each submission waiting for its kernel (starting, answering, shutting down, with
     jupyter_client polling every 0.1 s), so one per core leaves cores idle. Measured on 2 cores
-    with 20 submissions, median of 3: 2 workers 22.0 s, 3 workers 20.4 s, 4 workers 22.3 s."""
-    try:
-        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers)
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    return cores + 1
+    with 20 submissions, median of 3: 2 workers 22.0 s, 3 workers 20.4 s, 4 workers 22.3 s.
+    Cores and memory are the cgroup's (a hub server's CPU quota and memory limit), not the
+    host's: each worker with its kernel holds about 320 MiB, so a worker needs 400 MiB."""
+    workers = usable_cores() + 1
+    memory = memory_limit()
+    if memory is not None:
+        workers = min(workers, max(1, memory // MEMORY_PER_WORKER))
+    return workers
 
 
 def grade(
