@@ -88,6 +88,29 @@ def test_no_graded_key_ships_to_learners(module_id: str):
         assert "course.expect" not in cell.source
 
 
+@pytest.mark.parametrize("module_id", MODULES)
+def test_explanations_reach_the_hidden_tests_and_never_the_learner(module_id: str):
+    """A check's explanation says which answer is right and why: the key in words. It may be
+    in the instructor notebook's hidden tests (so graded feedback teaches) and nowhere that
+    ships to a learner before grading."""
+    from privacy_course.authoring.content import load_module_content
+
+    checks = load_module_content(ROOT / "modules" / module_id, module_id).checks
+    explained = {cid: " ".join(str(c["explanation"]).split()) for cid, c in checks.items()
+                 if c.get("explanation")}
+    assert explained, f"{module_id}: no check has an explanation"
+    hidden = "\n".join(cell.source for cell in graded_cells(notebook("source", module_id)))
+    shipped = [p for p in (ROOT / "release" / module_id).rglob("*") if p.is_file()]
+    shipped += [p for p in (ROOT / "source" / module_id / ".content").rglob("*") if p.is_file()]
+    for cid, text in explained.items():
+        assert repr(text) in hidden, f"{module_id}: {cid}'s explanation is not in its hidden test"
+        for path in shipped:  # whole, whitespace-normalised: the prose may share a phrase
+            body = " ".join(path.read_text(encoding="utf-8", errors="replace")
+                            .replace("\\n", " ").replace('",', " ").replace('"', " ").split())
+            assert " ".join(text.replace('"', " ").split()) not in body, (
+                f"{path} carries the explanation of {cid}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("module_id", MODULES)
 def test_validator_passes_source_and_fails_every_test_in_release(module_id: str,

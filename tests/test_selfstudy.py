@@ -82,3 +82,32 @@ def test_feedback_on_the_page_escapes_what_it_shows(tmp_path: Path) -> None:
     assert "<script>" not in shown and "&lt;script&gt;" in shown
     assert "<b>this</b>" not in shown
     assert "Your feedback: 1 of 2 points" in shown
+
+
+@pytest.mark.slow
+def test_a_cohort_learner_hands_in_from_her_folder_and_the_facilitator_collects(
+        tmp_path: Path, monkeypatch) -> None:
+    """On a hub or with `start --cohort`, submitting only hands the module in: nothing is
+    graded on the learner's side, and the facilitator's collect finds it."""
+    from privacy_course.facilitator.cohort import collect, create_cohort, release
+    from privacy_course.learner.handin import SubmitBox
+
+    root = copy_course(tmp_path / "course", [M01])
+    (tmp_path / "roster.csv").write_text("id,first_name,last_name,email\n"
+                                         "alice,Alice,Adams,alice@example.org\n")
+    cohort = create_cohort(root, "spring", tmp_path / "roster.csv")
+    release(cohort, M01)
+    workspace, env = prepare_workspace(root, tmp_path / "alice", "spring", "alice")
+    folder = workspace / "spring" / M01
+    run_module(folder / f"{M01}.ipynb", answer_key(root / "source" / M01 / f"{M01}.ipynb"))
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", env["JUPYTER_CONFIG_DIR"])
+    monkeypatch.delenv(PERSONAL_ENV, raising=False)
+    result = submit(folder)
+    assert not result.graded and result.problem is None and not result.resubmission
+    assert collect(cohort, M01) == ["alice"]
+    box = SubmitBox(folder)
+    box.show(ready=True)
+    assert "Submitted on" in box.message.value
+    assert "Your facilitator will return feedback" in box.message.value
+    assert box.button.description == "Submit again"
