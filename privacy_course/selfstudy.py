@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import getpass
 import json
+import logging
 import os
 import re
 import tempfile
@@ -31,6 +32,11 @@ from privacy_course.errors import CourseError
 
 PERSONAL_ENV = "PRIVACY_COURSE_PERSONAL"  # the course folder, set for a personal cohort's server
 PERSONAL_FILE = "personal.json"
+NO_SANDBOX = ("grading runs your module in a protected space, which needs a small system "
+              "program called bubblewrap, not yet on this computer. Ask whoever set up "
+              "the course to install it (on Debian or Ubuntu: sudo apt-get install bubblewrap), "
+              "then press Submit again.")
+log = logging.getLogger(__name__)
 _NOT_ID = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -130,9 +136,14 @@ def submit(module_folder: Path) -> SubmitResult:
                           resubmission=before is not None and not before.get("error"))
     root = os.environ.get(PERSONAL_ENV)
     if root:
+        from privacy_course.grading.sandbox import SandboxUnavailable
+
         try:
             _grade_now(Path(root), config, module_folder, result)
-        except CourseError as exc:  # e.g. no sandbox on this machine: the hand-in stands
+        except SandboxUnavailable as exc:  # the hand-in stands; say what to do, in words
+            log.warning("self-study grading: %s", exc)
+            result.problem = NO_SANDBOX
+        except CourseError as exc:
             result.problem = str(exc)
     record_submission(module_folder, asdict(result))
     return result
