@@ -438,3 +438,52 @@ def test_template_front_matter_is_yaml_the_build_ships(root):
             assert (shipped / name).is_file(), f"{module_id}: {name} not in the build"
             assert yaml.safe_load(
                 (root / "modules" / module_id / name).read_text().split("---\n")[1])
+
+
+@pytest.mark.parametrize("state, expect", [
+    ("NY", ["New York", "N.Y. Educ. Law § 2-d"]),  # a covered state: its rules, cited
+    ("WY", ["Federal baseline", "does not cover Wyoming"]),  # not covered: the baseline
+    ("", ["No state chosen yet"]),
+])
+def test_the_law_matrix_carries_the_learners_state(tmp_path, monkeypatch, state, expect):
+    module_id = "m03-laws-together"
+    folder = learner_folder(tmp_path, module_id)
+    shutil.copy2(ROOT / "release" / module_id / ".content" / "states.json",
+                 folder / ".content" / "states.json")
+    monkeypatch.chdir(folder)
+    save_profile(folder.parent, district="Riverside USD", author="Dana Ruiz", role="CTO",
+                 state=state)
+    course = Module(module_id, folder)
+    answer_everything(course, "Our answer.")
+    paths = course.write_work_product("law-matrix-template.md", "my-law-matrix")
+    page = next(p for p in paths if p.suffix == ".html").read_text(encoding="utf-8")
+    word = docx_text(next(p for p in paths if p.suffix == ".docx"))
+    for text in expect:
+        assert text in html.unescape(page), text
+        assert text in word, text
+    if state == "NY":  # every rule links to its official text
+        assert 'href="https://' in page and ".gov" in page
+
+
+@pytest.mark.parametrize("state, expect", [
+    ("NY", "This depends on state law. In New York:"),
+    ("", "Choose your state in this module"),
+])
+def test_scenario_feedback_that_depends_on_state_law_says_so(tmp_path, monkeypatch, state,
+                                                            expect):
+    """A choice marked with a `state_topic` adds her state's rule to its feedback, or says
+    that the answer depends on her state."""
+    module_id = "m04-governance"
+    folder = learner_folder(tmp_path, module_id)
+    shutil.copy2(ROOT / "release" / module_id / ".content" / "states.json",
+                 folder / ".content" / "states.json")
+    monkeypatch.chdir(folder)
+    save_profile(folder.parent, state=state)
+    widget = Module(module_id, folder).scenario("iep-wrong-parent")
+    widget.choose("start", "validate")
+    widget.proceed()
+    widget.choose("scope", "team-counsel")
+    shown = "".join(getattr(child, "value", "") for child in widget.children)
+    assert expect in html.unescape(shown)
+    if state:
+        assert "8 NYCRR" in shown and 'href="https://' in shown

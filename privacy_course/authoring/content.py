@@ -82,6 +82,11 @@ _CHOICE = {
         "next": ID,
         # Facts this choice records for later steps: {fact: value}, strings only.
         "sets": FACTS,
+        # The feedback depends on state law: the page adds her state's rule on this topic
+        # (privacy_course.learner.your_state), or says that it depends on her state.
+        "state_topic": {"enum": ["contracts", "public_posting", "parent_rights",
+                                 "breach_notice", "biometrics", "roles_training",
+                                 "vendor_duties"]},
     },
 }
 

@@ -233,6 +233,7 @@ class Module:
         )
         from privacy_course.learner.documents.template import fill
         from privacy_course.learner.profile import load_profile
+        from privacy_course.learner.your_state import current_state
 
         profile = load_profile(self.folder)
         stem = output_stem(output)
@@ -240,7 +241,8 @@ class Module:
         for code, loaded in self._document_templates(template, tuple(languages)).items():
             doc = fill(loaded, self.content.prompts, self.store.answer,
                        stem=language_stem(stem, code, languages[0]), district=profile.district,
-                       author=profile.author, role=profile.role)
+                       author=profile.author, role=profile.role,
+                       state=current_state(self.folder)[0], folder=self.folder)
             write_document(self.folder, doc)
             paths += [path_of(self.folder, doc, kind) for kind in formats(doc)]
         return paths

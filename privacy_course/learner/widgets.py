@@ -234,6 +234,25 @@ class ScenarioWidget(w.VBox):
         self._render(focus=True)
 
     # drawing -----------------------------------------------------------------------------
+    def _state_note(self, picked: dict[str, Any]) -> dict[str, Any] | None:
+        """For a choice whose feedback depends on state law: her state's rows on its topic
+        (rules, or what the course has not verified, saying so), or none when no state is
+        chosen. Never raises: a page must render whatever the dataset holds."""
+        topic = picked.get("state_topic")
+        if not topic:
+            return None
+        from privacy_course.learner.your_state import current_state, row_words, state_rows
+
+        folder = self.store.path.parent
+        try:
+            state = current_state(folder)[0]
+            rows = state_rows(state, [topic], folder) if state else []
+        except Exception:  # noqa: BLE001 - no dataset here: say it depends on the state
+            state, rows = "", []
+        return {"name": rows[0].state_name if rows else state,
+                "rows": [{"words": row_words(row), "citation": row.citation, "url": row.url}
+                         for row in rows]}
+
     def _render(self, focus: bool = False) -> None:
         """Draw the current step. After a click (`focus`), the page's script moves the
         keyboard focus to the feedback, or to the next step's situation, and the live region
@@ -263,7 +282,8 @@ class ScenarioWidget(w.VBox):
             parts.extend(self.choice_buttons)
         else:
             picked = choice(step, made["choice"]) or step["choices"][0]  # _position checked it
-            feedback = _html(_SCENARIO_HTML.feedback(picked, VERDICT_WORDS))
+            feedback = _html(_SCENARIO_HTML.feedback(picked, VERDICT_WORDS,
+                                                     self._state_note(picked)))
             if focus:
                 feedback.add_class("pc-focus-target")
                 self.announce.value = _SCENARIO_HTML.announce_feedback(picked, VERDICT_WORDS)

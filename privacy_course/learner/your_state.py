@@ -193,6 +193,22 @@ def _rows(ds: Dataset, state: str, topics: list[str]) -> list[StateRow]:
     return rows
 
 
+def row_words(row: StateRow) -> str:
+    """What one row says, in a document's words: unverified rows say they are not rules, a
+    rule read only in an unofficial copy says so."""
+    if row.kind == "unverified":
+        return f"Not verified yet by the course. {row.text}"
+    if row.kind == "silent":
+        return f"No rule of its own: {row.text}"
+    if row.kind == "federal":
+        where = row.state_name or "this state"
+        return f"Federal baseline (the course does not cover {where} yet): {row.text}"
+    said = row.text + (f" Deadline: {row.deadline}." if row.deadline else "")
+    if row.checked == "unofficial_copy":
+        said += " (Read only in an unofficial copy of the law.)"
+    return said
+
+
 def rows_as_markdown(rows: list[StateRow]) -> str:
     """The rows as a Markdown table (topic, what the state requires, source), for a document.
     Unverified rows say so in the table: they are not rules."""
@@ -204,17 +220,7 @@ def rows_as_markdown(rows: list[StateRow]) -> str:
 
     lines = ["| Topic | What the law says | Source |", "|---|---|---|"]
     for row in rows:
-        if row.kind == "unverified":
-            said = f"Not verified yet by the course. {row.text}"
-        elif row.kind == "silent":
-            said = f"No rule of its own: {row.text}"
-        elif row.kind == "federal":
-            where = row.state_name or "this state"
-            said = f"Federal baseline (the course does not cover {where} yet): {row.text}"
-        else:
-            said = row.text + (f" Deadline: {row.deadline}." if row.deadline else "")
-            if row.checked == "unofficial_copy":
-                said += " (Read only in an unofficial copy of the law.)"
+        said = row_words(row)
         source = f"[{cell(row.citation or 'official source')}]({row.url})" if row.url else ""
         lines.append(f"| {cell(row.topic_title)} | {cell(said)} | {source} |")
     return "\n".join(lines) + "\n"

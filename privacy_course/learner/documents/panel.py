@@ -32,6 +32,7 @@ from privacy_course.learner.documents.template import DocumentTemplate, fill
 from privacy_course.learner.profile import load_profile, save_profile
 from privacy_course.learner.responses import ResponsesStore
 from privacy_course.learner.widgets import STYLE
+from privacy_course.learner.your_state import current_state
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)"}
 PROFILE_FIELDS = (
@@ -170,7 +171,8 @@ class DocumentPanel(w.VBox):
         default = next(iter(self.templates))
         return [fill(self.templates[code], self.prompts, self.store.answer,
                      stem=language_stem(self.stem, code, default), district=profile.district,
-                     author=profile.author, role=profile.role)
+                     author=profile.author, role=profile.role,
+                     state=current_state(self.folder)[0], folder=self.folder)
                 for code in self.languages()]
 
     @property

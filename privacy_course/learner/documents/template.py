@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 
 from privacy_course.authoring.content import ContentError
+from privacy_course.authoring.states import TOPICS
 from privacy_course.learner.documents.model import (
     LABELS,
     Block,
@@ -90,10 +91,13 @@ def _check_meta(path: Path, meta: Any) -> dict[str, Any]:
     """The front matter, checked by hand (jsonschema costs a learner's kernel a second)."""
     if not isinstance(meta, dict):
         raise _fail(path, "front matter", "must be a mapping of keys to values")
-    unknown = sorted(set(meta) - {*_TEXT_KEYS, "sources", "items", "slides"})
+    known = {*_TEXT_KEYS, "sources", "items", "slides", "state_topics"}
+    unknown = sorted(set(meta) - known)
     if unknown:
-        raise _fail(path, unknown[0], "unknown key (known: "
-                    + ", ".join(sorted({*_TEXT_KEYS, "sources", "items", "slides"})) + ")")
+        raise _fail(path, unknown[0], "unknown key (known: " + ", ".join(sorted(known)) + ")")
+    topics = meta.get("state_topics", [])
+    if not isinstance(topics, list) or not set(topics) <= set(TOPICS):
+        raise _fail(path, "state_topics", "must be a list of topics from: " + ", ".join(TOPICS))
     for key in ("title", "current_as_of", "disclaimer"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             raise _fail(path, key, "is required and must be text")
@@ -365,13 +369,47 @@ def _text(runs: Runs) -> str:
     return "".join(run.text for run in runs)
 
 
+def state_section(template: DocumentTemplate, state: str, folder: Path | None) -> Section | None:
+    """The "Your state" part of a document whose template names `state_topics`: her state's
+    rules on them, each with its citation linked to the official text, or the federal baseline
+    where the course does not cover her state; a sentence saying how to choose one if none is
+    set. The dataset's text is English in every language of the document."""
+    from privacy_course.learner.your_state import row_words, state_rows
+
+    topics = template.meta.get("state_topics") or []
+    if not topics:
+        return None
+    spanish = template.language == "es"
+    if not state:
+        return Section("Las reglas de su estado" if spanish else "Your state's rules", (
+            Paragraph((Run("Todavía no ha elegido su estado: elíjalo en la sección «Su estado» "
+                           "de un módulo y este documento mostrará sus reglas." if spanish else
+                           "No state chosen yet: choose yours in a module's \"Your state\" "
+                           "section and this document will show its rules."),)),))
+    rows = state_rows(state, topics, folder)
+    name = rows[0].state_name if rows else state
+    heading = (f"Las reglas de {name} (en inglés)" if spanish else f"{name}: the state's rules")
+    header = tuple((Run(text, bold=True),) for text in (
+        ("Tema", "Lo que dice la ley", "Fuente") if spanish
+        else ("Topic", "What the law says", "Source")))
+    body = tuple(((Run(row.topic_title),), (Run(row_words(row)),),
+                  (Run(row.citation or row.url, href=row.url or None),) if row.url else ())
+                 for row in rows)
+    return Section(heading, (Table(header, body),))
+
+
 def fill(template: DocumentTemplate, prompts: Mapping[str, dict[str, Any]],
          answer: Callable[[str], Any], *, stem: str, district: str = "", author: str = "",
-         role: str = "", today: date | None = None) -> Document:
+         role: str = "", state: str = "", folder: Path | None = None,
+         today: date | None = None) -> Document:
     """The document this learner's answers make of `template`. Unanswered prompts are marked
-    in the text and listed in `Document.missing`, never an error."""
+    in the text and listed in `Document.missing`, never an error. A template with
+    `state_topics` gains her state's rules (`state_section`)."""
     filler = Filler(template, prompts, answer)
     sections = filler.sections()
+    extra = state_section(template, state, folder)
+    if extra is not None:
+        sections = (*sections, extra)
     slides = filler.slides()
     meta = template.meta
     return Document(
