@@ -78,6 +78,7 @@ TEXTS: dict[str, str] = {
     "worker-died": "the grading process died ({kind})",
     "grading-failed": "grading stopped with an error (the last line of its log: {detail})",
     "unknown-failure": "grading failed for an unknown reason",
+    "interrupted": "its grading was stopped before it finished",
     # an entry written before flags had codes: its sentence as it was recorded
     "note": "{text}",
 }
@@ -122,7 +123,7 @@ ACTIONS: dict[str, str] = {
     "time-limit": LIMIT, "memory-limit": LIMIT, "file-size-limit": LIMIT, "process-limit": LIMIT,
     "output-cut": LIMIT, "write-quota": LIMIT,
     "kernel-died": CRASHED, "bad-format": REDO, "worker-died": REGRADE, "grading-failed": REGRADE,
-    "unknown-failure": REGRADE, "note": OLD_NOTE,
+    "unknown-failure": REGRADE, "interrupted": REGRADE, "note": OLD_NOTE,
 }
 
 # A problem with the handed-in folder itself: grading cannot say anything better than this.

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 # again on the next `grade --watch` round or `grade` run, this many times in a row at most;
 # after that it waits for the learner's next submission or `grade --all`.
 RETRIES = 3
+INTERRUPTED = "interrupted"  # the flag of a submission whose grading run was stopped
 # A grading worker and its kernel together (deploy/README.md, "Sizing"), with headroom.
 MEMORY_PER_WORKER = 400 * 2**20
 LOGS = "logs"
@@ -220,11 +221,29 @@ def _stamp(cohort: Cohort, module_id: str, learner: str) -> str:
 def _up_to_date(cohort: Cohort, module_id: str, learner: str, entry: SubmissionRecord | None,
                 graded_now: set[str]) -> bool:
     if entry is not None and entry.timestamp == _stamp(cohort, module_id, learner):
+        if entry.problem is not None and entry.problem.code == INTERRUPTED:
+            return False  # a run was stopped while grading it (see `_mark_started`)
         if entry.graded:
             return learner in graded_now
         transient = entry.problem is not None and entry.problem.code in TRANSIENT
         return not (transient and entry.failures < RETRIES)
     return learner in graded_now
+
+
+def _mark_started(cohort: Cohort, tasks: list[tuple[str, str]]) -> None:
+    """Record every submission about to be graded as interrupted, until its outcome replaces
+    that (`_save`). nbgrader writes the autograded folder, timestamp included, before the
+    notebook runs, so a run killed part-way leaves submissions that look graded, with a
+    half-finished run's scores: the mark is what sends them to grading again."""
+    record = load_record(cohort.folder)
+    for module_id, learner in tasks:
+        previous = record.get(module_id, {}).get(learner)
+        stamp = _stamp(cohort, module_id, learner)
+        record.setdefault(module_id, {})[learner] = SubmissionRecord(
+            problem=Flag(INTERRUPTED), graded=False, timestamp=stamp,
+            failures=previous.failures if previous is not None
+            and previous.timestamp == stamp else 0)
+    save_record(cohort.folder, record)
 
 
 class Progress:
@@ -302,6 +321,7 @@ def grade(
     tasks = tasks_for(cohort, modules, only_new)
     if not tasks:
         return []
+    _mark_started(cohort, tasks)
     workers = max(1, min(workers or default_workers(), len(tasks)))
     sandboxed = use_sandbox(cohort)
     bar = progress if progress is not None else Progress(len(tasks))

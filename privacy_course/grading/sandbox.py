@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import resource
@@ -39,6 +40,8 @@ from typing import Any
 
 from privacy_course.errors import CourseError
 from privacy_course.record import Flag, add_note, reset_notes
+
+log = logging.getLogger(__name__)
 
 ENV = "PRIVACY_COURSE_SANDBOX"
 
@@ -399,7 +402,43 @@ def limit_flag(ename: str, evalue: str) -> Flag | None:
     return None
 
 
+def _unverifiable(exc: ValueError) -> bool:
+    return str(exc).startswith(("Invalid Signature", "Duplicate Signature", "Unsigned Message"))
+
+
+def _skip_unverifiable(channel: Any) -> None:
+    """Make a kernel channel drop messages whose signature does not verify, instead of
+    stopping the whole grading with a ValueError. Learner code can fork the kernel; its
+    copies share the kernel's sockets, and a fork bomb that exhausts the process limit has
+    been seen to garble a message. A dropped message costs at most that cell's output (or,
+    for a lost reply, the cell's time limit); the grade is computed from the saved answers
+    outside the kernel either way."""
+    import inspect
+
+    original = channel.get_msg
+    if inspect.iscoroutinefunction(original):
+        async def get_msg(*args: Any, **kwargs: Any) -> Any:
+            while True:
+                try:
+                    return await original(*args, **kwargs)
+                except ValueError as exc:
+                    if not _unverifiable(exc):
+                        raise
+                    log.warning("dropped a kernel message that failed its signature check")
+    else:
+        def get_msg(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            while True:
+                try:
+                    return original(*args, **kwargs)
+                except ValueError as exc:
+                    if not _unverifiable(exc):
+                        raise
+                    log.warning("dropped a kernel message that failed its signature check")
+    channel.get_msg = get_msg
+
+
 def _limited_execute_class() -> type:
+    from nbclient.util import run_sync
     from nbgrader.preprocessors import Execute
     from traitlets import Integer
 
@@ -414,6 +453,14 @@ def _limited_execute_class() -> type:
             reset_notes(nb)  # whatever the learner's file carried under the key is dropped
             self._graded_nb = nb
             return super().preprocess(nb, resources, km)
+
+        async def async_start_new_kernel_client(self) -> Any:
+            kc = await super().async_start_new_kernel_client()
+            for channel in (kc.iopub_channel, kc.shell_channel):
+                _skip_unverifiable(channel)
+            return kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
         def on_cell_executed(self, **kwargs: Any) -> None:
             super().on_cell_executed(**kwargs)
