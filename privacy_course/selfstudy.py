@@ -116,7 +116,7 @@ def submit(module_folder: Path) -> SubmitResult:
     """Hand in the module whose folder this is (and grade it at once in a personal cohort)."""
     from nbgrader.exchange import ExchangeError
 
-    from privacy_course.start import exchange_step
+    from privacy_course.learner.exchange import exchange_step
 
     module_folder = module_folder.resolve()
     module_id = module_folder.name
@@ -155,8 +155,8 @@ def _grade_now(root: Path, learner_config: Config, module_folder: Path,
     from privacy_course.coursedir import open_cohort
     from privacy_course.facilitator.cohort import collect, feedback
     from privacy_course.grading.autograde import grade
+    from privacy_course.learner.exchange import exchange_step
     from privacy_course.learner.home import latest_feedback
-    from privacy_course.start import exchange_step
 
     cohort = open_cohort(root, str(learner_config.CourseDirectory.course_id))
     if not is_personal(cohort):

@@ -24,6 +24,7 @@ from traitlets.config import Config
 
 from privacy_course.authoring.build import module_ids
 from privacy_course.config import ConfigError, load_config
+from privacy_course.learner.exchange import exchange_step
 from privacy_course.learner.pages import HOME_PATH, templates_folder, voila_settings
 
 LEARNER_DISABLED_LABEXTENSIONS = [
@@ -73,19 +74,6 @@ def exchange_config(config: Config, cohort: str | None = None,
     learner.ExchangeFactory.submit = "privacy_course.grading.intake.PrivateSubmit"
     learner.ExchangeFactory.fetch_feedback = "privacy_course.learner.exchange.OwnFeedback"
     return learner
-
-
-def exchange_step(kind: str, config: Config, module_id: str) -> Any:
-    """One of nbgrader's exchange steps ("ReleaseAssignment", "FetchAssignment", "Submit",
-    "FetchFeedback", ...) for one module, built the way nbgrader's own apps build it."""
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange import ExchangeFactory
-
-    coursedir = CourseDirectory(config=config)
-    coursedir.assignment_id = module_id
-    return getattr(ExchangeFactory(config=config), kind)(
-        coursedir=coursedir, config=config, authenticator=Authenticator(config=config))
 
 
 def release_all(root: Path, config: Config) -> list[str]:

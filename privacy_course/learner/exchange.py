@@ -22,9 +22,11 @@ from __future__ import annotations
 import glob
 import os
 from pathlib import Path
+from typing import Any
 
 from nbgrader.exchange.default.fetch_feedback import ExchangeFetchFeedback
 from nbgrader.utils import get_username, notebook_hash
+from traitlets.config import Config
 
 LEARNER_CACHES = "by-learner"
 
@@ -82,3 +84,16 @@ class OwnFeedback(ExchangeFetchFeedback):
             self.log.info("Left %d feedback page(s) of other learners' submissions alone",
                           len(found) - len(kept))
         self.feedback_files = kept
+
+
+def exchange_step(kind: str, config: Config, module_id: str) -> Any:
+    """One of nbgrader's exchange steps ("ReleaseAssignment", "FetchAssignment", "Submit",
+    "FetchFeedback", ...) for one module, built the way nbgrader's own apps build it."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+
+    coursedir = CourseDirectory(config=config)
+    coursedir.assignment_id = module_id
+    return getattr(ExchangeFactory(config=config), kind)(
+        coursedir=coursedir, config=config, authenticator=Authenticator(config=config))
