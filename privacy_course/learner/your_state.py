@@ -228,9 +228,10 @@ def rows_as_markdown(rows: list[StateRow]) -> str:
 
 # -- the section on the page ---------------------------------------------------------------------
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("privacy_course.learner", "templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    """The learner templates' one Jinja2 environment (learner/pages.py)."""
+    from privacy_course.learner.pages import template_environment
+
+    return template_environment()
 
 
 def _long_date(day: dt.date) -> str:
