@@ -9,9 +9,11 @@ profile and draws itself again. A state the dataset does not cover gets the fede
 plain note and where to look.
 
 What is shown follows how far each entry was checked: a rule read in the official text or an
-official summary is stated as a rule; one read only in an unofficial copy is stated with that
-warning; a topic the course has not verified is never stated as a rule, only as "not verified
-yet" with the official place to look. Nothing here is graded: graded answers stay federal or
+official summary is stated as a rule. A rule read only in an unofficial copy is not: the learner
+sees its citation, that the course has not checked it in the official text, and the official
+place to read it (the dataset keeps the copy's reading, flagged, for whoever verifies it next).
+A topic the course has not verified is likewise shown only as "not verified yet" with the
+official place to look. Nothing here is graded: graded answers stay federal or
 state-neutral, so cohorts across states are comparable.
 
 `state_rows(state, topics)` gives the same content as plain records, with citations and URLs,
@@ -180,9 +182,7 @@ def _rows(ds: Dataset, state: str, topics: list[str]) -> list[StateRow]:
                                  "; ".join(s.citation for s in fed.sources),
                                  fed.sources[0].url if fed.sources else ""))
             continue
-        rows += [StateRow(code, name, topic, title, "rule", r.rule, r.citation, r.url,
-                          r.deadline, r.applies_to, r.status, r.checked, r.verified, r.note,
-                          r.copy_url) for r in profile.rules_for(topic)]
+        rows += [_rule_row(code, name, topic, title, r) for r in profile.rules_for(topic)]
         silence = profile.silence_on(topic)
         if silence is not None:
             rows.append(StateRow(code, name, topic, title, "silent", silence.note, "", "",
@@ -193,9 +193,23 @@ def _rows(ds: Dataset, state: str, topics: list[str]) -> list[StateRow]:
     return rows
 
 
+def _rule_row(code: str, name: str, topic: str, title: str, rule: Any) -> StateRow:
+    """A rule as the learner meets it: stated if it was read in an official source; otherwise
+    only pointed to, because an unofficial copy can be out of date or wrong (one state's copies
+    predate an amendment that is reported to have changed them)."""
+    if rule.official:
+        return StateRow(code, name, topic, title, "rule", rule.rule, rule.citation, rule.url,
+                        rule.deadline, rule.applies_to, rule.status, rule.checked,
+                        rule.verified, rule.note, rule.copy_url)
+    return StateRow(code, name, topic, title, "unverified",
+                    f"{rule.citation} is reported to deal with this. The course has read it only "
+                    "in an unofficial copy, so it does not say here what it requires: read the "
+                    "official text before you act on it.", rule.citation, rule.url,
+                    applies_to=rule.applies_to, checked=rule.checked)
+
+
 def row_words(row: StateRow) -> str:
-    """What one row says, in a document's words: unverified rows say they are not rules, a
-    rule read only in an unofficial copy says so."""
+    """What one row says, in a document's words: unverified rows say they are not rules."""
     if row.kind == "unverified":
         return f"Not verified yet by the course. {row.text}"
     if row.kind == "silent":
@@ -203,10 +217,7 @@ def row_words(row: StateRow) -> str:
     if row.kind == "federal":
         where = row.state_name or "this state"
         return f"Federal baseline (the course does not cover {where} yet): {row.text}"
-    said = row.text + (f" Deadline: {row.deadline}." if row.deadline else "")
-    if row.checked == "unofficial_copy":
-        said += " (Read only in an unofficial copy of the law.)"
-    return said
+    return row.text + (f" Deadline: {row.deadline}." if row.deadline else "")
 
 
 def rows_as_markdown(rows: list[StateRow]) -> str:
