@@ -315,7 +315,7 @@ def test_a_learner_names_her_state_with_the_keyboard_on_the_module_page(course_c
         page.keyboard.type("New York")
         # The rule shows in the section, and again in the decision memo's preview (the
         # document carries her state's rules too): look in the section.
-        rule = "Schools may not buy or use facial recognition technology"
+        rule = "Public, private and charter schools may not buy or use technology"
         page.locator(".pc-ys").get_by_text(rule).first.wait_for(timeout=30_000)
         assert read_profile(workspace / "privacy-course").state == "NY"
         section = page.locator(".pc-ys")
