@@ -156,7 +156,10 @@ def measure(root: Path, port: int, settle: float, module: str = DEFAULT_MODULE) 
     work = Path(tempfile.mkdtemp(prefix="pc-memory-"))
     workspace = work / "learner"
     token = uuid.uuid4().hex
-    env = dict(os.environ, JUPYTER_TOKEN=token, PRIVACY_COURSE_ROOT=str(root))
+    # As on the hub, whose learner role keeps no spare kernel for module pages (a laptop's
+    # `start` keeps one: about 170 MiB more, see deploy/README.md).
+    env = dict(os.environ, JUPYTER_TOKEN=token, PRIVACY_COURSE_ROOT=str(root),
+               PRIVACY_COURSE_SPARE_KERNELS=os.environ.get("PRIVACY_COURSE_SPARE_KERNELS", "0"))
     launcher = shutil.which("privacy-course", path=str(Path(sys.executable).parent)) \
         or shutil.which("privacy-course")
     proc = subprocess.Popen([launcher, "start", "--no-browser", "--port", str(port),

@@ -136,9 +136,11 @@ def write_lab_config(config_dir: Path, facilitator: bool = False) -> None:
         indent=1, sort_keys=True) + "\n", encoding="utf-8")
     server = {name: facilitator for name in LEARNER_DISABLED_SERVER_EXTENSIONS}
     server.update({name: True for name in PAGES_SERVER_EXTENSIONS})
-    (config_dir / "jupyter_server_config.json").write_text(json.dumps(
-        {"ServerApp": {"jpserver_extensions": server}, **voila_settings()},
-        indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    server_config = voila_settings()
+    server_config["ServerApp"] = {**server_config.get("ServerApp", {}),
+                                  "jpserver_extensions": server}
+    (config_dir / "jupyter_server_config.json").write_text(
+        json.dumps(server_config, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     # jupyter_core writes a "migrated" marker into the config folder the first time an app starts;
     # where the folder is read-only for the user (a hub's shared role folder), that write failed
     # and took nbgrader's formgrader down with it. The marker being there already prevents it.

@@ -39,13 +39,15 @@ def get(url: str) -> tuple[int, str]:
 
 
 @contextmanager
-def lab(course: Path, *args: str) -> Iterator[str]:
-    """Run `privacy-course start ARGS` and yield its base URL once /lab answers."""
+def lab(course: Path, *args: str, log: Path | None = None) -> Iterator[str]:
+    """Run `privacy-course start ARGS` and yield its base URL once /lab answers; the server's
+    output goes to `log` when one is given."""
     port = free_port()
     env = {**os.environ, "JUPYTER_TOKEN": TOKEN}
+    out = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "privacy_course.cli", "start", "--no-browser", f"--port={port}",
-         *args], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         *args], cwd=course, env=env, stdout=out, stderr=subprocess.STDOUT,
         start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -59,11 +61,14 @@ def lab(course: Path, *args: str) -> Iterator[str]:
             except OSError:
                 pass
             time.sleep(0.5)
-        assert status == 200, proc.stdout.read1().decode() if proc.stdout else ""
+        assert status == 200, (proc.stdout.read1().decode() if proc.stdout
+                               else log.read_text(errors="replace") if log else "")
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        if log:
+            out.close()
 
 
 def page_config(base: str) -> dict:

@@ -105,6 +105,10 @@ c.LabApp.workspaces_dir = os.path.join(lab, "workspaces")
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
 c.LabApp.extension_manager = "readonly"
+# A spare warmed kernel opens module pages sooner but holds about 170 MiB per learner all the
+# time, and memory per learner is what limits a hub (deploy/README.md, "Sizing"): none unless
+# the hub's spawner sets PRIVACY_COURSE_SPARE_KERNELS (then plan 170 MiB more per learner).
+c.PooledKernelManager.spare_kernels = int(os.environ.get("PRIVACY_COURSE_SPARE_KERNELS", "0"))
 '''
 
 FACILITATOR_SERVER_EXTRA = '''\

@@ -33,8 +33,17 @@ def templates_folder() -> Path:
 
 
 def voila_settings() -> dict[str, Any]:
-    """The server configuration the module pages need."""
+    """The server configuration the module pages need: Voila's, and the kernel manager that
+    keeps a warmed kernel ready for the next page (`learner/kernel_pool.py`)."""
     return {
+        "ServerApp": {
+            "kernel_manager_class": "privacy_course.learner.kernel_pool.PooledKernelManager",
+            # traitlets sets the app's logger to DEBUG and filters at the handler, so every
+            # debug line (nbclient logs several per kernel message while a page runs) was
+            # formatted and thrown away: a tenth of a second per page. INFO is what is shown.
+            "logging_config": {"loggers": {"ServerApp": {"level": "INFO"},
+                                           "LabApp": {"level": "INFO"}}},
+        },
         "VoilaConfiguration": {
             "template": VOILA_TEMPLATE,
             "strip_sources": True,
@@ -166,7 +175,47 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     # The course has no formulas: "null" is Voila's own value for "no MathJax".
     serverapp.web_app.settings["mathjax_url"] = "null"
     serverapp.web_app.settings["mathjax_config"] = "null"
+    share_compiled_page_templates()
     serverapp.log.info("privacy-course: course home at %s", url_path_join(base_url, HOME_PATH))
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept in memory, by template; Jinja compares each template's
+    source checksum before using them, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._store.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_PAGE_TEMPLATES = _CompiledTemplates()
+
+
+def share_compiled_page_templates() -> None:
+    """Voila builds a new Jinja environment for every page it serves, and so parsed and compiled
+    its page templates again each time (about 0.2 s of each page here). Its environments are
+    made by `VoilaExporter._create_environment`; this gives each the one shared cache above.
+    Only Voila's exporters get it: they all compile in Jinja's async mode, which the cache's key
+    (the template's name and file) does not tell apart."""
+    from voila.exporter import VoilaExporter
+
+    create = VoilaExporter._create_environment
+    if getattr(create, "shares_compiled_templates", False):
+        return
+
+    def create_with_cache(self: Any) -> jinja2.Environment:
+        environment = create(self)
+        environment.bytecode_cache = _PAGE_TEMPLATES
+        return environment
+
+    create_with_cache.shares_compiled_templates = True  # type: ignore[attr-defined]
+    VoilaExporter._create_environment = create_with_cache  # type: ignore[method-assign]
 
 
 # jupyter_server looks for these names without the underscore in older releases.
