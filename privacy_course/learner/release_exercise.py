@@ -181,7 +181,7 @@ class ReleaseExercise(w.VBox):
     change."""
 
     def __init__(self, students: pd.DataFrame, store: ResponsesStore) -> None:
-        from privacy_course.learner.widgets import STYLE, _html, _live
+        from privacy_course.learner.widgets import STYLE, _live, html_text
 
         super().__init__()
         self.add_class("pc-box")
@@ -209,13 +209,13 @@ class ReleaseExercise(w.VBox):
         for control in [*self.columns, self.birth_date, self.zip, self.min_cell]:
             control.observe(self._changed, names="value")
         self.children = [
-            _html(STYLE),
-            _html("<h3>Your settings</h3><p><strong>1. Columns to leave out of the research "
+            html_text(STYLE),
+            html_text("<h3>Your settings</h3><p><strong>1. Columns to leave out of the research "
                   "file</strong> (tick every one):</p>"),
             w.HBox(self.columns, layout=w.Layout(flex_flow="row wrap")),
-            _html("<p><strong>2. Birth dates and ZIP codes</strong></p>"),
+            html_text("<p><strong>2. Birth dates and ZIP codes</strong></p>"),
             self.birth_date, self.zip,
-            _html("<p><strong>3. The table's minimum cell size</strong>: at least 10, or your "
+            html_text("<p><strong>3. The table's minimum cell size</strong>: at least 10, or your "
                   "state's minimum if higher (up to 30).</p>"),
             self.min_cell, self.problem, self.results, self.code,
         ]

@@ -66,11 +66,26 @@ STYLE = """<style>
 </style>"""
 
 
-def _html(text: str, css: str | None = None) -> w.HTML:
-    widget = w.HTML(value=text)
+_SHARED: dict[str, Any] = {}
+
+
+def html_text(text: str = "", css: str | None = None) -> w.HTML:
+    """A block of the page's text as an HTML widget, with a CSS class.
+
+    Every such block shares one Layout and one style: ipywidgets otherwise makes two models per
+    widget, and the page's front end fetches and builds every model before it draws the first
+    control (m01 had 323 models, a third of them the blocks' own layouts and styles). Nothing
+    changes a text block's layout or style; code that would must give it its own."""
+    if "layout" not in _SHARED:
+        from ipywidgets.widgets.widget_string import HTMLStyle  # not exported at the top
+
+        _SHARED["layout"], _SHARED["style"] = w.Layout(), HTMLStyle()
+    widget = w.HTML(value=text, layout=_SHARED["layout"], style=_SHARED["style"])
     if css:
         widget.add_class(css)
     return widget
+
+
 
 
 def _templates() -> Any:
@@ -103,7 +118,7 @@ _SCENARIO_HTML: Any = _Macros()
 def _live(text: str = "") -> w.HTML:
     """A region whose changes screen readers announce (the page's script gives every
     `pc-live` element `aria-live="polite"`): feedback after a choice, "Answer saved."."""
-    return _html(text, "pc-live")
+    return html_text(text, "pc-live")
 
 
 class LiveHTML(w.HTML):
@@ -121,7 +136,7 @@ class LiveHTML(w.HTML):
 
 
 def _box(children: list[w.Widget]) -> w.VBox:
-    box = w.VBox([_html(STYLE), *children])
+    box = w.VBox([html_text(STYLE), *children])
     box.add_class("pc-box")
     box.layout.width = "100%"
     return box
@@ -258,17 +273,17 @@ class ScenarioWidget(w.VBox):
         keyboard focus to the feedback, or to the next step's situation, and the live region
         announces it; on first drawing nothing takes the focus."""
         step_id, made = self._position()
-        heading = _html(_SCENARIO_HTML.heading(self.scenario))
+        heading = html_text(_SCENARIO_HTML.heading(self.scenario))
         facts = facts_of(self.scenario, self._trail())
         step = resolve(self.steps[step_id], facts)
         if is_ending(step):
             self._render_end(heading, step["ending"], focus)
             return
-        situation = _html(_SCENARIO_HTML.situation(step))
+        situation = html_text(_SCENARIO_HTML.situation(step))
         if focus and made is None:
             situation.add_class("pc-focus-target")
             self.announce.value = ""
-        parts: list[w.Widget] = [_html(STYLE), heading, situation]
+        parts: list[w.Widget] = [html_text(STYLE), heading, situation]
         self.choice_buttons = []
         self.continue_button = None
         self.restart_button = None
@@ -282,7 +297,7 @@ class ScenarioWidget(w.VBox):
             parts.extend(self.choice_buttons)
         else:
             picked = choice(step, made["choice"]) or step["choices"][0]  # _position checked it
-            feedback = _html(_SCENARIO_HTML.feedback(picked, VERDICT_WORDS,
+            feedback = html_text(_SCENARIO_HTML.feedback(picked, VERDICT_WORDS,
                                                      self._state_note(picked)))
             if focus:
                 feedback.add_class("pc-focus-target")
@@ -316,12 +331,12 @@ class ScenarioWidget(w.VBox):
                                        tooltip="Play this scenario again from the start")
         self.restart_button.layout.width = "auto"
         self.restart_button.on_click(lambda _b: self.restart())
-        finished = _html(_SCENARIO_HTML.ending(ending, OUTCOME_WORDS, self._path_taken(),
+        finished = html_text(_SCENARIO_HTML.ending(ending, OUTCOME_WORDS, self._path_taken(),
                                                VERDICT_WORDS))
         if focus:
             finished.add_class("pc-focus-target")
             self.announce.value = _SCENARIO_HTML.announce_ending(ending, OUTCOME_WORDS)
-        self.children = [_html(STYLE), heading, finished, self.restart_button, self.announce]
+        self.children = [html_text(STYLE), heading, finished, self.restart_button, self.announce]
 
 
 def _radio(key: str, options: list[dict[str, Any]], store: ResponsesStore, label: str,
@@ -378,7 +393,7 @@ def choice_check(check: dict[str, Any], store: ResponsesStore,
     no position points to the keyed one."""
     seed = seed if seed is not None else learner_seed(store.path.parent)
     options = shown_order(seed, check["id"], check["options"])
-    prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>")
+    prompt = html_text(f"<p><strong>{escape(check['prompt'])}</strong></p>")
     note = _live()
     note.add_class("pc-note")
 
@@ -391,7 +406,7 @@ def choice_check(check: dict[str, Any], store: ResponsesStore,
     else:
         controls = _checkboxes(check["id"], options, store, saved_note,
                                [o["id"] for o in check["options"]])
-        prompt = _html(f"<p><strong>{escape(check['prompt'])}</strong></p>"
+        prompt = html_text(f"<p><strong>{escape(check['prompt'])}</strong></p>"
                        "<p><small>Tick every option that applies.</small></p>")
     saved_note()
     widget = _box([prompt, *controls, note])
@@ -403,7 +418,7 @@ def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
     """A short-text, checklist or single-choice prompt that feeds the learner's work product."""
     parts: list[w.Widget] = []
     if prompt.get("help"):
-        parts.append(_html(f"<p><small>{escape(prompt['help'])}</small></p>"))
+        parts.append(html_text(f"<p><small>{escape(prompt['help'])}</small></p>"))
     if prompt["kind"] == "text":
         area = w.Textarea(
             value=store.answer(prompt["id"]) or "",
@@ -418,10 +433,10 @@ def text_prompt(prompt: dict[str, Any], store: ResponsesStore) -> w.VBox:
     elif prompt["kind"] == "choice":
         radio = _radio(prompt["id"], prompt["items"], store, "Your choice")
         controls = [radio]
-        parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, radio]
+        parts = [html_text(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, radio]
     else:
         controls = _checkboxes(prompt["id"], prompt["items"], store)
-        parts = [_html(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, *controls]
+        parts = [html_text(f"<p><strong>{escape(prompt['label'])}</strong></p>"), *parts, *controls]
     widget = _box(parts)
     widget.controls = controls  # type: ignore[attr-defined]
     return widget
@@ -433,9 +448,9 @@ def classify_exercise(exercise: dict[str, Any], store: ResponsesStore) -> w.VBox
     saved = dict(saved) if isinstance(saved, dict) else {}
     categories = [("Choose...", "")] + [(c["text"], c["id"]) for c in exercise["categories"]]
     valid = {c["id"] for c in exercise["categories"]}
-    parts: list[w.Widget] = [_html(f"<p><strong>{escape(exercise['label'])}</strong></p>")]
+    parts: list[w.Widget] = [html_text(f"<p><strong>{escape(exercise['label'])}</strong></p>")]
     if exercise.get("help"):
-        parts.append(_html(f"<p><small>{escape(exercise['help'])}</small></p>"))
+        parts.append(html_text(f"<p><small>{escape(exercise['help'])}</small></p>"))
     controls: list[w.Dropdown] = []
     for number, item in enumerate(exercise["items"], start=1):
         menu = w.Dropdown(
@@ -455,7 +470,7 @@ def classify_exercise(exercise: dict[str, Any], store: ResponsesStore) -> w.VBox
 
         menu.observe(on_pick, names="value")
         controls.append(menu)
-        parts.append(_html(f"<p><strong>{number}.</strong> {escape(item['text'])}</p>"))
+        parts.append(html_text(f"<p><strong>{number}.</strong> {escape(item['text'])}</p>"))
         parts.append(menu)
     widget = _box(parts)
     widget.controls = controls  # type: ignore[attr-defined]
@@ -508,7 +523,7 @@ class ProgressPanel(w.VBox):
         from privacy_course.learner.handin import SubmitBox
 
         self.submit_box = SubmitBox(store.path.parent)
-        self.children = [_html(STYLE), self.panel, self.submit_box]
+        self.children = [html_text(STYLE), self.panel, self.submit_box]
         store.on_change(self.refresh)
         self.refresh()
 

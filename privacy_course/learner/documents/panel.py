@@ -31,7 +31,7 @@ from privacy_course.learner.documents.model import Document, learner_text
 from privacy_course.learner.documents.template import DocumentTemplate, fill
 from privacy_course.learner.profile import load_profile, save_profile
 from privacy_course.learner.responses import ResponsesStore
-from privacy_course.learner.widgets import STYLE
+from privacy_course.learner.widgets import STYLE, html_text
 from privacy_course.learner.your_state import current_state
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)"}
@@ -49,11 +49,6 @@ def _macros() -> Any:
     return environment().get_template("documents/panel.html.j2").module
 
 
-def _html(value: str = "", css: str | None = None) -> w.HTML:
-    widget = w.HTML(value=value)
-    if css:
-        widget.add_class(css)
-    return widget
 
 
 class DocumentPanel(w.VBox):
@@ -76,19 +71,19 @@ class DocumentPanel(w.VBox):
         self._pending: Any = None
         self.macros = _macros()
         first = next(iter(self.templates.values()))
-        self.heading = _html(str(self.macros.heading(first.meta["title"])))
+        self.heading = html_text(str(self.macros.heading(first.meta["title"])))
         self.profile_box = w.VBox()
         self.fields: dict[str, w.Text] = {}
-        self.profile_note = _html()
+        self.profile_note = html_text()
         self.language_boxes: list[w.Checkbox] = []
-        self.status = _html(css="pc-live")
+        self.status = html_text(css="pc-live")
         self.create_button = w.Button(description="Create my document", button_style="primary",
                                       tooltip="Create my document now, with any gaps marked")
         self.create_button.on_click(lambda _b: self.create())
-        self.downloads = _html()
-        self.preview = _html()
+        self.downloads = html_text()
+        self.preview = html_text()
         self._build_profile()
-        parts: list[w.Widget] = [_html(STYLE), self.heading, self.profile_box]
+        parts: list[w.Widget] = [html_text(STYLE), self.heading, self.profile_box]
         if len(self.templates) > 1:
             parts.append(self._build_languages())
         self.children = [*parts, self.status, self.create_button, self.downloads, self.preview]
@@ -109,14 +104,14 @@ class DocumentPanel(w.VBox):
                           names="value")
             self.fields[name] = field
         if missing:
-            self.profile_note = _html(str(self.macros.profile_note(
+            self.profile_note = html_text(str(self.macros.profile_note(
                 [m.lower() for m in missing])))
             self.profile_box.children = [self.profile_note, *self.fields.values()]
         else:
             change = w.Button(description="Change the district, name or role",
                               tooltip="Change the district, name or role on your documents")
             change.layout.width = "auto"
-            summary = _html(str(self.macros.profile_summary(
+            summary = html_text(str(self.macros.profile_summary(
                 profile.district, ", ".join(p for p in (profile.author, profile.role) if p))))
 
             def show(_button: Any) -> None:
@@ -148,7 +143,7 @@ class DocumentPanel(w.VBox):
             box.language = code  # type: ignore[attr-defined]
             box.observe(lambda _change: self._save_languages(), names="value")
             self.language_boxes.append(box)
-        intro = _html("<p><strong>Languages of this document</strong> (tick one or both). "
+        intro = html_text("<p><strong>Languages of this document</strong> (tick one or both). "
                       "Your own answers appear as you wrote them; the rest is translated.</p>")
         return w.VBox([intro, *self.language_boxes])
 
