@@ -1,7 +1,8 @@
 """Take the README's screenshots in headless chromium (Python Playwright, Debian's chromium):
 
-- docs/learner-view.png: the learner's JupyterLab (`privacy-course start` on a scratch
-  workspace) after Run All on module 1, with one scenario choice and one check answered;
+- docs/course-home.png: the course home that `privacy-course start` opens (a scratch
+  workspace), with module 1 in progress;
+- docs/learner-view.png: module 1's page, with one scenario choice made and its feedback shown;
 - docs/facilitator-report.png: the facilitator's HTML report for a small graded cohort
   (two learners, one with two checks wrong).
 
@@ -24,16 +25,12 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser_helpers import (  # noqa: E402
     MODULE,
-    answer_check,
-    click,
     graded_cohort,
     launch,
     module_content,
-    open_module,
-    run_all,
-    scenario_output,
 )
 from tests.conftest import copy_course  # noqa: E402
+from tests.test_pages import open_page  # noqa: E402
 from tests.test_start import TOKEN, lab  # noqa: E402
 
 VIEWPORT = {"width": 1200, "height": 800}
@@ -50,33 +47,37 @@ def save(page_or_locator, path: Path, **options) -> Path:
     return path
 
 
-def learner_view(browser, scratch: Path, out: Path) -> Path:
+def learner_pages(browser, scratch: Path, out: Path) -> list[Path]:
+    """The course home and module 1's page, as a learner sees them (no JupyterLab)."""
     course = copy_course(scratch / "course", [MODULE])
     content = module_content(course)
     with lab(course, f"--workspace={scratch / 'learner'}") as base:
         page = browser.new_page(viewport=VIEWPORT)
-        open_module(page, base, TOKEN)
-        page.keyboard.press("Control+b")  # hide the file browser: more room for the module
-        run_all(page)
+        open_page(page, base, MODULE)
         scenario = content.scenarios["staff-spreadsheet"]
         best = next(c for c in scenario["steps"][0]["choices"] if c["verdict"] == "best")
-        output = scenario_output(page, "staff-spreadsheet")
-        click(output.get_by_role("button", name=best["text"], exact=True))
-        output.locator(".pc-feedback").wait_for()
-        answer_check(page, content, "concern-category", "d")
-        output.evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.get_by_role("button", name=best["text"], exact=True).click()
+        feedback = page.locator(".pc-feedback").first
+        feedback.wait_for()
+        page.get_by_text("Scenario:", exact=False).first.evaluate(
+            "el => el.scrollIntoView({block: 'start'})")
         page.mouse.move(0, 0)
         page.wait_for_timeout(500)
-        path = save(page, out / "learner-view.png")
+        view = save(page, out / "learner-view.png")
+        page.goto(f"{base}/privacy-course/?token={TOKEN}")
+        page.get_by_text("In progress").first.wait_for()
+        home = save(page, out / "course-home.png", full_page=True)
         page.close()
-    return path
+    return [home, view]
 
 
 def facilitator_report(browser, scratch: Path, out: Path) -> Path:
     html = graded_cohort(scratch / "cohort", mistakes=2)
-    page = browser.new_page(viewport=VIEWPORT)
+    # The top of the report (the heatmap, the table, the checks learners miss): the whole page
+    # with its item analysis is several screens long, too large an image for the README.
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
     page.goto(html.as_uri())
-    path = save(page, out / "facilitator-report.png", full_page=True)
+    path = save(page, out / "facilitator-report.png")
     page.close()
     return path
 
@@ -88,7 +89,7 @@ def main(argv: list[str]) -> int:
             sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            for path in (learner_view(browser, Path(tmp) / "lab", out),
+            for path in (*learner_pages(browser, Path(tmp) / "pages", out),
                          facilitator_report(browser, Path(tmp), out)):
                 print(f"{path} ({path.stat().st_size // 1024} KB)")
         finally:
